@@ -1,0 +1,3 @@
+module goswan
+
+go 1.26
