@@ -340,6 +340,7 @@ func (p *phase1) mainMode(r *Report, mr *MessageReport, opts Options) {
 	}
 	p.iv = next
 	mr.Decrypted = true
+	checkPlainReencode(r, mr, pt)
 	setPayloadNames(mr)
 	r.step("  %s decrypted: %s", which, payloadList(mr))
 
@@ -541,6 +542,7 @@ func (p *phase1) decryptPhase2(r *Report, mr *MessageReport, iv []byte, what str
 		return nil, false
 	}
 	mr.Decrypted = true
+	checkPlainReencode(r, mr, pt)
 	setPayloadNames(mr)
 	r.step("  %s decrypted: %s", what, payloadList(mr))
 	return next, true
@@ -708,6 +710,17 @@ func keymatLen(proto spec.ProtocolID, t *payloads.Transform) (int, error) {
 		return 0, nil
 	}
 	return 0, errors.New("unknown protocol")
+}
+
+// checkPlainReencode verifies that the decrypted payloads re-encode to the
+// decrypted bytes (payload chain plus padding).
+func checkPlainReencode(r *Report, mr *MessageReport, plaintext []byte) {
+	again := mr.msg.Encode()[spec.HeaderLen:] // Encode leaves the received Raw slices alone
+	if string(again) != string(plaintext) {
+		mr.ReencodeEqual = false
+		mr.Error = "decrypted payloads re-encode differently"
+		r.fail("message %d: decrypted payloads re-encode differently", mr.Index)
+	}
 }
 
 func nonceBody(m *payloads.Message) []byte {

@@ -110,8 +110,8 @@ func TestMainMode1(t *testing.T) {
 			t.Errorf("attribute %d: %s TV=%v %d, want %s TV %d", i, spec.OakleyAttr(a.Type), a.TV, v, w.typ, w.val)
 		}
 	}
-	if a, ok := tr.Attr(uint16(spec.OakleyGroupDescription)); !ok || a.Value[1] != 14 {
-		t.Errorf("Attr(group) = %v %v", a, ok)
+	if a, ok := tr.Lookup(uint16(spec.OakleyGroupDescription)); !ok || a.Value[1] != 14 {
+		t.Errorf("Lookup(group) = %v %v", a, ok)
 	}
 	names := []string{"XAUTH", "Dead Peer Detection", "FRAGMENTATION", "RFC 3947", "draft-ietf-ipsec-nat-t-ike-02_n"}
 	vids := m.All(spec.PayloadVID)
@@ -257,7 +257,7 @@ func TestDecryptedQuickMode(t *testing.T) {
 		spec.IPsecEncapsulationMode: uint64(spec.EncapTunnel), spec.IPsecSALifeType: 1, spec.IPsecSALifeDuration: 3960,
 	}
 	for k, w := range want {
-		a, ok := tr.Attr(uint16(k))
+		a, ok := tr.Lookup(uint16(k))
 		v, _ := a.Uint()
 		if !ok || v != w {
 			t.Errorf("%s = %d (%v), want %d", k, v, ok, w)

@@ -90,8 +90,8 @@ type Transform struct {
 
 func (*SA) Type() spec.PayloadType { return spec.PayloadSA }
 
-// Attr returns the first attribute of class t.
-func (t *Transform) Attr(class uint16) (Attribute, bool) { return Lookup(t.Attributes, class) }
+// Lookup returns the first attribute of the given class.
+func (t *Transform) Lookup(class uint16) (Attribute, bool) { return Lookup(t.Attributes, class) }
 
 // AppendBody implements Payload. It panics if a proposal has more than 255
 // transforms or SPI octets, or a substructure exceeds 65535 octets.
