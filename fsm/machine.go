@@ -1,0 +1,500 @@
+package fsm
+
+import (
+	"container/heap"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"goswan/fsm/proposal"
+	"goswan/oakley"
+	"goswan/payloads"
+	"goswan/spec"
+)
+
+// Conn is what a negotiation needs to know of a connection: its ends,
+// identities and proposals. The daemon owns the connection database and
+// hands these out; the state machine never changes them.
+type Conn struct {
+	Name       string
+	Local      netip.AddrPort // our IKE address and port
+	Remote     netip.AddrPort // the peer's (unspecified address for %any)
+	LocalID    ID
+	RemoteID   ID // Type 0: any identity is accepted
+	LocalNet   Client
+	RemoteNet  Client
+	HasClients bool // send IDci/IDcr in Quick Mode (either end has a subnet)
+	Auth       spec.AuthMethod
+	P1         proposal.Phase1Policy
+	P2         proposal.Phase2Policy
+	IPsec      bool // a phase-2 policy exists (--encrypt or --authenticate)
+	// PFS requires perfect forward secrecy in Quick Mode; without a group in
+	// P2 the group of the ISAKMP SA is proposed (pluto's --pfs).
+	PFS bool
+	// KeyingTries is how many times a failed negotiation is started anew
+	// (0: forever).
+	KeyingTries int
+}
+
+// IPsecSA is a negotiated IPsec SA pair, what the kernel is told to install.
+type IPsecSA struct {
+	Proto       spec.ProtocolID
+	Mode        spec.EncapsulationMode
+	ESP         *proposal.ESPAlg
+	InboundSPI  []byte // chosen by us
+	OutboundSPI []byte // chosen by the peer
+	InboundKey  []byte // KEYMAT for the inbound SA: cipher key then integrity key
+	OutboundKey []byte
+	Local       netip.AddrPort
+	Remote      netip.AddrPort
+	LocalNet    Client
+	RemoteNet   Client
+	Lifetime    time.Duration
+}
+
+// LogLine is one thing the machine has to say. State is nil for messages
+// about packets that belong to no state.
+type LogLine struct {
+	State *State
+	From  netip.AddrPort // for packets without state
+	Code  int            // whack code: 0 comment, 3 serious, 4 success, 1xx new state, 10 retransmission, 31 failed
+	Text  string
+	Debug bool // only shown with debugging on
+}
+
+// Env is how the machine reaches the outside world. Its methods are called
+// from the machine's goroutine, synchronously, in the order things happen.
+type Env interface {
+	// Send transmits an IKE message.
+	Send(b []byte, from, to netip.AddrPort)
+	// Log reports progress and problems (to whack and to the log).
+	Log(l LogLine)
+	// Release tells the daemon that the whack attached to a negotiation
+	// will get no further lines.
+	Release(whack any)
+	// Rand fills b with random bytes.
+	Rand(b []byte)
+	// PSK returns the pre-shared key for a connection and the peer's identity.
+	PSK(c *Conn, peer ID) ([]byte, bool)
+	// ResponderConn finds the connection for a Main Mode initiated by remote
+	// to local; nil when there is none.
+	ResponderConn(local, remote netip.AddrPort) *Conn
+	// QuickConn finds the connection for a Quick Mode on ISAKMP SA p1 with the
+	// given clients (ours, theirs); nil when there is none.
+	QuickConn(p1 *State, local, remote Client) *Conn
+	// AllocSPI returns a fresh inbound SPI for proto (4 octets; 2 for a CPI).
+	AllocSPI(proto spec.ProtocolID) []byte
+	// Install installs an IPsec SA pair; inboundOnly installs just the
+	// inbound half (a Quick Mode responder does that before QI2).
+	Install(st *State, sa *IPsecSA, inboundOnly bool) error
+	// Delete removes an IPsec SA pair installed for st.
+	Delete(st *State, sa *IPsecSA)
+}
+
+// Config holds the machine's tunables.
+type Config struct {
+	// RetransmitDelay is the first wait before a resend (doubled each time).
+	RetransmitDelay time.Duration
+	// MaxRetransmits is how many times a message is resent: the manual says a
+	// message is sent at most three times.
+	MaxRetransmits int
+	// HalfOpenTimeout discards an unanswered responder state.
+	HalfOpenTimeout time.Duration
+	// MaxIKELifetime and MaxIPsecLifetime cap negotiated lifetimes.
+	MaxIKELifetime, MaxIPsecLifetime time.Duration
+}
+
+// DefaultConfig is pluto's: 10 s, 20 s, 40 s retransmissions, lifetimes at
+// most one day.
+var DefaultConfig = Config{
+	RetransmitDelay:  10 * time.Second,
+	MaxRetransmits:   2,
+	HalfOpenTimeout:  70 * time.Second,
+	MaxIKELifetime:   24 * time.Hour,
+	MaxIPsecLifetime: 24 * time.Hour,
+}
+
+// State is a state object: one ISAKMP SA or one Quick Mode negotiation.
+type State struct {
+	Serial    uint64
+	Kind      StateKind
+	Conn      *Conn
+	Parent    *State // the ISAKMP SA of a Quick Mode
+	Initiator bool   // we initiated this exchange
+	ICookie   [8]byte
+	RCookie   [8]byte
+	MsgID     uint32
+	Local     netip.AddrPort
+	Remote    netip.AddrPort
+	Whack     any // the whack waiting for this negotiation, or nil
+	Try       int // keying attempt, from 1
+
+	// Negotiated.
+	Auth     spec.AuthMethod
+	P1       proposal.Phase1Choice
+	P2       proposal.Phase2Choice
+	PeerID   ID
+	IPsec    *IPsecSA
+	Since    time.Time
+	Lifetime time.Duration
+
+	k *keys // phase-1 material (Main Mode) or phase-2 material (Quick Mode)
+
+	lastSent    []byte
+	lastRecv    []byte
+	retransmits int
+	dupReplies  int
+	usedMsgIDs  map[uint32]bool // ISAKMP SA: message IDs seen or used (RFC 2408 §3.1)
+
+	timerAt    time.Time
+	timerEvent Event
+	timerIndex int
+}
+
+// keys is the secret material of a state. Go cannot guarantee that memory
+// is wiped; zero() overwrites what it can when the exchange ends.
+type keys struct {
+	prf    oakley.PRF
+	cipher oakley.Cipher
+	group  *oakley.Group
+	dh     *oakley.PrivateKey
+	gxi    []byte
+	gxr    []byte
+	ni, nr []byte
+	saiB   []byte // the initiator's SA body, for HASH_I/HASH_R
+	set    oakley.KeySet
+	encKey []byte
+	iv     []byte // current CBC chain
+	newIV  []byte // chain after the message being processed (committed on success)
+	gxyQM  []byte
+}
+
+func (k *keys) zero() {
+	if k == nil {
+		return
+	}
+	if k.dh != nil {
+		k.dh.Zero()
+	}
+	k.set.Zero()
+	clear(k.encKey)
+	clear(k.gxyQM)
+}
+
+// Name is how logs name the state: "west-east" #2.
+func (st *State) Name() string {
+	if st.Conn == nil {
+		return fmt.Sprintf("#%d", st.Serial)
+	}
+	return fmt.Sprintf("%q #%d", st.Conn.Name, st.Serial)
+}
+
+// Digest is a received message as the processors see it (pluto's msg_digest).
+type Digest struct {
+	Msg     *payloads.Message
+	From    netip.AddrPort
+	To      netip.AddrPort
+	Present PayloadSet
+
+	// Filled by the processor: the reply's payload chain (plaintext).
+	reply      []byte
+	replyFirst spec.PayloadType
+	// An IPsec SA the commit step installs before the reply is sent.
+	install     *IPsecSA
+	inboundOnly bool
+}
+
+// reply sets the payload chain to send back.
+func (md *Digest) setReply(first spec.PayloadType, chain []byte) {
+	md.replyFirst, md.reply = first, chain
+}
+
+// Machine is the IKEv1 engine: the state database, the demultiplexer and the
+// timers. It is not safe for concurrent use: one goroutine owns it.
+type Machine struct {
+	env   Env
+	cfg   Config
+	guard *guard
+
+	serial    uint64
+	bySerial  map[uint64]*State
+	byCookies map[[16]byte]*State // ISAKMP SAs by icookie|rcookie (rcookie zero while unknown)
+	byMsgID   map[msgKey]*State
+	timers    timerHeap
+	now       time.Time
+}
+
+type msgKey struct {
+	cookies [16]byte
+	msgid   uint32
+}
+
+// NewMachine returns an engine that talks to the world through env.
+func NewMachine(env Env, cfg Config) *Machine {
+	if cfg.RetransmitDelay == 0 {
+		cfg = DefaultConfig
+	}
+	return &Machine{
+		env:       env,
+		cfg:       cfg,
+		guard:     newGuard(),
+		bySerial:  make(map[uint64]*State),
+		byCookies: make(map[[16]byte]*State),
+		byMsgID:   make(map[msgKey]*State),
+	}
+}
+
+func cookieKey(i, r [8]byte) [16]byte {
+	var k [16]byte
+	copy(k[:8], i[:])
+	copy(k[8:], r[:])
+	return k
+}
+
+func (m *Machine) newState(kind StateKind, c *Conn) *State {
+	m.serial++
+	st := &State{Serial: m.serial, Kind: kind, Conn: c, timerIndex: -1, Since: m.now}
+	m.bySerial[st.Serial] = st
+	return st
+}
+
+// State returns the state with the given serial number.
+func (m *Machine) State(serial uint64) *State { return m.bySerial[serial] }
+
+// States returns every state, in serial order.
+func (m *Machine) States() []*State {
+	out := make([]*State, 0, len(m.bySerial))
+	for s := uint64(1); s <= m.serial; s++ {
+		if st := m.bySerial[s]; st != nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func (m *Machine) log(st *State, code int, format string, a ...any) {
+	m.env.Log(LogLine{State: st, Code: code, Text: fmt.Sprintf(format, a...)})
+}
+
+func (m *Machine) debug(st *State, format string, a ...any) {
+	m.env.Log(LogLine{State: st, Text: fmt.Sprintf(format, a...), Debug: true})
+}
+
+func (m *Machine) logPacket(from netip.AddrPort, code int, format string, a ...any) {
+	m.env.Log(LogLine{From: from, Code: code, Text: fmt.Sprintf(format, a...)})
+}
+
+func (m *Machine) random(n int) []byte {
+	b := make([]byte, n)
+	m.env.Rand(b)
+	return b
+}
+
+func (m *Machine) newCookie() [8]byte {
+	var c [8]byte
+	for c == [8]byte{} {
+		m.env.Rand(c[:])
+	}
+	return c
+}
+
+// newMsgID picks a random, non-zero message ID not used on p1 (RFC 2408 §3.1).
+func (m *Machine) newMsgID(p1 *State) uint32 {
+	for {
+		var b [4]byte
+		m.env.Rand(b[:])
+		id := binary.BigEndian.Uint32(b[:])
+		if id != 0 && !p1.usedMsgIDs[id] {
+			p1.usedMsgIDs[id] = true
+			return id
+		}
+	}
+}
+
+// ---- timers ----
+
+type timerHeap []*State
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].timerAt.Before(h[j].timerAt) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].timerIndex, h[j].timerIndex = i, j
+}
+func (h *timerHeap) Push(x any) { st := x.(*State); st.timerIndex = len(*h); *h = append(*h, st) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	st := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	st.timerIndex = -1
+	return st
+}
+
+func (m *Machine) schedule(st *State, ev Event, after time.Duration) {
+	m.cancel(st)
+	if ev == EventNull {
+		return
+	}
+	st.timerEvent, st.timerAt = ev, m.now.Add(after)
+	heap.Push(&m.timers, st)
+}
+
+func (m *Machine) cancel(st *State) {
+	if st.timerIndex >= 0 {
+		heap.Remove(&m.timers, st.timerIndex)
+	}
+	st.timerEvent = EventNull
+}
+
+// NextTimeout returns when Tick should next be called (zero when no timer is armed).
+func (m *Machine) NextTimeout() time.Time {
+	if len(m.timers) == 0 {
+		return time.Time{}
+	}
+	return m.timers[0].timerAt
+}
+
+// Tick fires every timer due at now.
+func (m *Machine) Tick(now time.Time) {
+	m.now = now
+	for len(m.timers) > 0 && !m.timers[0].timerAt.After(now) {
+		st := heap.Pop(&m.timers).(*State)
+		ev := st.timerEvent
+		st.timerEvent = EventNull
+		m.fire(st, ev)
+	}
+}
+
+func (m *Machine) fire(st *State, ev Event) {
+	switch ev {
+	case EventRetransmit:
+		m.retransmit(st)
+	case EventSADiscard:
+		m.debug(st, "discarding half-open state %s", st.Kind)
+		m.deleteState(st, false)
+	case EventSAReplace, EventSAExpire:
+		m.log(st, 0, "%s: lifetime expired, deleting", st.Kind)
+		m.deleteState(st, true)
+	}
+}
+
+// retransmit resends the last message of an unanswered initiator state, or
+// gives up after MaxRetransmits (pluto's retransmit_v1_msg).
+func (m *Machine) retransmit(st *State) {
+	if st.retransmits < m.cfg.MaxRetransmits {
+		st.retransmits++
+		delay := m.cfg.RetransmitDelay << st.retransmits
+		m.log(st, 10, "%s: retransmission; will wait %s for response", st.Kind, fmtDuration(delay))
+		m.env.Send(st.lastSent, st.Local, st.Remote)
+		m.schedule(st, EventRetransmit, delay)
+		return
+	}
+	why := ""
+	switch st.Kind {
+	case StateMainI1:
+		why = ".  No response (or no acceptable response) to our first IKE message"
+	case StateMainI3:
+		why = ".  Possible authentication failure: no acceptable response to our first encrypted message"
+	case StateQuickI1:
+		why = ".  No acceptable response to our first Quick Mode message: perhaps peer likes no proposal"
+	}
+	m.log(st, 31, "max number of retransmissions (%d) reached %s%s", st.retransmits, st.Kind, why)
+	c := st.Conn
+	if st.Initiator && c != nil && (c.KeyingTries == 0 || st.Try < c.KeyingTries) && st.Kind.IsPhase1() {
+		limit := "an unlimited number"
+		if c.KeyingTries != 0 {
+			limit = fmt.Sprintf("at most %d", c.KeyingTries)
+		}
+		m.log(st, 0, "starting keying attempt %d of %s, but releasing whack", st.Try+1, limit)
+		w := st.Whack
+		st.Whack = nil
+		m.release(w)
+		try := st.Try + 1
+		m.deleteState(st, false)
+		m.initiate(c, nil, try)
+		return
+	}
+	m.deleteState(st, false)
+}
+
+func fmtDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return d.String()
+}
+
+func (m *Machine) release(w any) {
+	if w != nil {
+		m.env.Release(w)
+	}
+}
+
+// deleteState removes st (and, for an ISAKMP SA, nothing else: its Quick
+// Mode children live on until their own end). With notify, a Delete
+// payload is sent to the peer when the ISAKMP SA can protect it.
+func (m *Machine) deleteState(st *State, notify bool) {
+	if m.bySerial[st.Serial] != st {
+		return
+	}
+	if notify {
+		m.sendDelete(st)
+	}
+	m.cancel(st)
+	if st.IPsec != nil {
+		m.env.Delete(st, st.IPsec)
+	}
+	delete(m.bySerial, st.Serial)
+	if st.Kind.IsQuick() && st.Parent != nil {
+		delete(m.byMsgID, msgKey{cookieKey(st.Parent.ICookie, st.Parent.RCookie), st.MsgID})
+	} else if m.byCookies[cookieKey(st.ICookie, st.RCookie)] == st {
+		delete(m.byCookies, cookieKey(st.ICookie, st.RCookie))
+	}
+	st.k.zero()
+	if st.Whack != nil {
+		w := st.Whack
+		st.Whack = nil
+		m.release(w)
+	}
+}
+
+// DeleteState deletes the state with the given serial, telling the peer.
+func (m *Machine) DeleteState(now time.Time, serial uint64) bool {
+	m.now = now
+	st := m.bySerial[serial]
+	if st == nil {
+		return false
+	}
+	m.deleteState(st, true)
+	return true
+}
+
+// Terminate deletes every state of the named connection, IPsec SAs first,
+// telling the peer; it returns how many were deleted.
+func (m *Machine) Terminate(now time.Time, conn string) int {
+	m.now = now
+	n := 0
+	for _, quick := range []bool{true, false} {
+		for _, st := range m.States() {
+			if st.Conn != nil && st.Conn.Name == conn && st.Kind.IsQuick() == quick {
+				m.deleteState(st, true)
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Shutdown deletes every state, telling peers.
+func (m *Machine) Shutdown(now time.Time) {
+	m.now = now
+	for _, quick := range []bool{true, false} {
+		for _, st := range m.States() {
+			if st.Kind.IsQuick() == quick {
+				m.deleteState(st, true)
+			}
+		}
+	}
+}

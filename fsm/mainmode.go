@@ -1,0 +1,327 @@
+package fsm
+
+// Main Mode (RFC 2409 §5, identity protection exchange), pre-shared keys:
+//
+//	Initiator                          Responder
+//	HDR, SA                     -->                       main_outI1 / main_inI1_outR1
+//	                            <--    HDR, SA            main_inR1_outI2
+//	HDR, KE, Ni                 -->                       main_inI2_outR2
+//	                            <--    HDR, KE, Nr        main_inR2_outI3
+//	HDR*, IDii, HASH_I          -->                       main_inI3_outR3
+//	                            <--    HDR*, IDir, HASH_R main_inR3
+
+import (
+	"bytes"
+	"errors"
+	"time"
+
+	"goswan/fsm/proposal"
+	"goswan/oakley"
+	"goswan/payloads"
+	"goswan/spec"
+)
+
+// nonceLen is the length of the nonces we send (RFC 2409 §5: 8..256 octets).
+const nonceLen = 32
+
+// Initiate starts negotiating c for a whack (which may be nil): Quick Mode
+// at once when an ISAKMP SA for c is up, otherwise Main Mode first.
+func (m *Machine) Initiate(now time.Time, c *Conn, whack any) {
+	m.now = now
+	m.initiate(c, whack, 1)
+}
+
+func (m *Machine) initiate(c *Conn, whack any, try int) {
+	if p1 := m.isakmpFor(c); p1 != nil {
+		if c.IPsec {
+			m.quickOutI1(p1, c, whack)
+		} else {
+			m.log(p1, 0, "ISAKMP SA already established")
+			m.release(whack)
+		}
+		return
+	}
+	st := m.newState(StateMainI1, c)
+	st.Initiator, st.Whack, st.Try = true, whack, try
+	st.ICookie = m.newCookie()
+	st.Local, st.Remote = c.Local, c.Remote
+	st.usedMsgIDs = make(map[uint32]bool)
+	st.k = &keys{}
+	sa := proposal.BuildPhase1SA(c.P1)
+	chain := payloads.EncodePayloads([]payloads.Payload{sa})
+	st.k.saiB = bytes.Clone(sa.Body())
+	h := payloads.Header{ICookie: st.ICookie, Version: payloads.Version, Exchange: spec.ExchangeIDProt}
+	st.lastSent = m.frame(st, h, spec.PayloadSA, chain, false)
+	m.byCookies[cookieKey(st.ICookie, [8]byte{})] = st
+	m.log(st, StateMainI1.Code(), "%s: initiate", StateMainI1)
+	m.env.Send(st.lastSent, st.Local, st.Remote)
+	m.schedule(st, EventRetransmit, m.cfg.RetransmitDelay)
+}
+
+// isakmpFor returns an established ISAKMP SA for c's peer, the newest.
+func (m *Machine) isakmpFor(c *Conn) *State {
+	var best *State
+	for _, st := range m.bySerial {
+		if st.Kind.IsISAKMPEstablished() && st.Conn != nil && st.Conn.Name == c.Name && st.Remote == c.Remote {
+			if best == nil || st.Serial > best.Serial {
+				best = st
+			}
+		}
+	}
+	return best
+}
+
+// proposalErr turns a proposal refusal into the notification to send.
+func proposalErr(err error) error {
+	var pe *proposal.Error
+	if errors.As(err, &pe) {
+		return &NotifyError{Notify: pe.Notify, Reason: pe.Reason}
+	}
+	return notifyErr(spec.NoProposalChosen, "%v", err)
+}
+
+// setupPhase1 prepares the algorithms chosen for the ISAKMP SA.
+func (m *Machine) setupPhase1(st *State, ch proposal.Phase1Choice) error {
+	k := st.k
+	var err error
+	if k.prf, err = oakley.NewPRF(ch.Alg.Hash); err != nil {
+		return notifyErr(spec.NoProposalChosen, "hash %s: %v", ch.Alg.Hash, err)
+	}
+	if k.cipher, err = oakley.NewCipher(ch.Alg.Enc, ch.Alg.KeyLen); err != nil {
+		return notifyErr(spec.NoProposalChosen, "cipher %s: %v", ch.Alg.Enc, err)
+	}
+	if k.group, err = oakley.GroupByID(ch.Alg.Group); err != nil {
+		return notifyErr(spec.NoProposalChosen, "group %s: %v", ch.Alg.Group, err)
+	}
+	st.P1, st.Auth, st.Lifetime = ch, ch.Auth, ch.Lifetime
+	return nil
+}
+
+// mainInI1OutR1: HDR, SA --> HDR, SA. The responder picks the first
+// acceptable transform.
+func mainInI1OutR1(m *Machine, st *State, md *Digest) error {
+	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
+	ch, err := proposal.SelectPhase1(sa, st.Conn.P1, m.cfg.MaxIKELifetime)
+	if err != nil {
+		return proposalErr(err)
+	}
+	if err := m.setupPhase1(st, ch); err != nil {
+		return err
+	}
+	st.k.saiB = bytes.Clone(sa.Body())
+	md.setReply(spec.PayloadSA, payloads.EncodePayloads([]payloads.Payload{ch.Reply}))
+	return nil
+}
+
+// mainInR1OutI2: HDR, SA --> HDR, KE, Ni. The initiator checks the choice
+// and sends its DH value and nonce.
+func mainInR1OutI2(m *Machine, st *State, md *Digest) error {
+	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
+	ch, err := proposal.AcceptPhase1Reply(sa, st.Conn.P1, m.cfg.MaxIKELifetime)
+	if err != nil {
+		return proposalErr(err)
+	}
+	if err := m.setupPhase1(st, ch); err != nil {
+		return err
+	}
+	// Now the responder's cookie is known: index by the full pair.
+	delete(m.byCookies, cookieKey(st.ICookie, [8]byte{}))
+	st.RCookie = md.Msg.Header.RCookie
+	m.byCookies[cookieKey(st.ICookie, st.RCookie)] = st
+	return m.outKENonce(st, md, true)
+}
+
+// outKENonce generates our DH value and nonce and replies with KE, Ni/Nr.
+func (m *Machine) outKENonce(st *State, md *Digest, initiator bool) error {
+	k := st.k
+	dh, err := k.group.GenerateKey(randReader{m})
+	if err != nil {
+		return notifyErr(spec.NotifyNone, "DH key generation failed: %v", err)
+	}
+	k.dh = dh
+	nonce := m.random(nonceLen)
+	if initiator {
+		k.gxi, k.ni = dh.Public(), nonce
+	} else {
+		k.gxr, k.nr = dh.Public(), nonce
+	}
+	md.setReply(spec.PayloadKE, payloads.EncodePayloads([]payloads.Payload{
+		&payloads.KE{Data: dh.Public()}, &payloads.Nonce{Data: nonce},
+	}))
+	return nil
+}
+
+// peerKE reads and checks the peer's KE and nonce (CVE-2015-3240: a
+// degenerate DH value is refused, never asserted on).
+func (m *Machine) peerKE(st *State, md *Digest) (gx, nonce []byte, err error) {
+	ke := md.Msg.Find(spec.PayloadKE).(*payloads.KE)
+	n := md.Msg.Find(spec.PayloadNonce).(*payloads.Nonce)
+	if len(ke.Data) != st.k.group.PublicLen() {
+		return nil, nil, notifyErr(spec.InvalidKeyInformation, "KE has %d octets, %s needs %d",
+			len(ke.Data), st.k.group.ID, st.k.group.PublicLen())
+	}
+	return bytes.Clone(ke.Data), bytes.Clone(n.Data), nil
+}
+
+// mainInI2OutR2: HDR, KE, Ni --> HDR, KE, Nr. The responder computes the
+// shared secret and SKEYID (the PSK is found by address: the ID is still
+// to come, encrypted).
+func mainInI2OutR2(m *Machine, st *State, md *Digest) error {
+	gxi, ni, err := m.peerKE(st, md)
+	if err != nil {
+		return err
+	}
+	st.k.gxi, st.k.ni = gxi, ni
+	if err := m.outKENonce(st, md, false); err != nil {
+		return err
+	}
+	return m.deriveSKEYID(st, AddrID(st.Remote.Addr()))
+}
+
+// mainInR2OutI3: HDR, KE, Nr --> HDR*, IDii, HASH_I.
+func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
+	gxr, nr, err := m.peerKE(st, md)
+	if err != nil {
+		return err
+	}
+	st.k.gxr, st.k.nr = gxr, nr
+	peer := st.Conn.RemoteID
+	if peer.Type == 0 {
+		peer = AddrID(st.Remote.Addr())
+	}
+	if err := m.deriveSKEYID(st, peer); err != nil {
+		return err
+	}
+	id := m.localIDPayload(st)
+	k := st.k
+	hash := oakley.HashI(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, id.Body())
+	md.setReply(spec.PayloadID, payloads.EncodePayloads([]payloads.Payload{id, &payloads.Hash{Data: hash}}))
+	return nil
+}
+
+// localIDPayload builds our phase-1 ID payload (protocol and port zero)
+// and encodes it so that its body is available for HASH_I/HASH_R.
+func (m *Machine) localIDPayload(st *State) *payloads.ID {
+	id := st.Conn.LocalID
+	if id.Type == 0 {
+		id = AddrID(st.Local.Addr())
+	}
+	p := &payloads.ID{IDType: id.Type, Data: id.Data}
+	payloads.EncodePayloads([]payloads.Payload{p})
+	return p
+}
+
+// deriveSKEYID computes g^xy, SKEYID, SKEYID_d/a/e, the encryption key and
+// the phase-1 IV (RFC 2409 §5, Appendix B).
+func (m *Machine) deriveSKEYID(st *State, peer ID) error {
+	k := st.k
+	peerPub := k.gxr
+	if !st.Initiator {
+		peerPub = k.gxi
+	}
+	gxy, err := k.dh.SharedSecret(peerPub)
+	if err != nil {
+		return notifyErr(spec.InvalidKeyInformation, "peer's KE is unusable: %v", err)
+	}
+	defer clear(gxy)
+	var skeyid []byte
+	switch st.Auth.Base() {
+	case spec.AuthPSK:
+		psk, ok := m.env.PSK(st.Conn, peer)
+		if !ok {
+			return notifyErr(spec.AuthenticationFailed, "Can't authenticate: no preshared key found for `%s' and `%s'",
+				m.localID(st), peer)
+		}
+		skeyid = oakley.SKEYIDPSK(k.prf, psk, k.ni, k.nr)
+	default:
+		return notifyErr(spec.InvalidKeyInformation, "authentication method %s is not supported yet", st.Auth)
+	}
+	k.set = oakley.DeriveKeySet(k.prf, skeyid, gxy, st.ICookie[:], st.RCookie[:])
+	clear(skeyid)
+	k.encKey = oakley.EncryptionKey(k.prf, k.set.E, k.cipher.KeyLen)
+	k.iv = oakley.Phase1IV(k.prf, k.gxi, k.gxr, k.cipher.BlockSize)
+	return nil
+}
+
+func (m *Machine) localID(st *State) ID {
+	if st.Conn.LocalID.Type != 0 {
+		return st.Conn.LocalID
+	}
+	return AddrID(st.Local.Addr())
+}
+
+// checkPeerID accepts the peer's ID payload when the connection does not
+// name the peer, or names exactly this identity.
+func (m *Machine) checkPeerID(st *State, id *payloads.ID) error {
+	got := ID{Type: id.IDType, Data: bytes.Clone(id.Data)}
+	want := st.Conn.RemoteID
+	if want.Type == 0 {
+		want = AddrID(st.Remote.Addr())
+	}
+	if !got.Equal(want) {
+		return notifyErr(spec.InvalidIDInformation, "we require peer to have ID '%s', but peer declares '%s'", want, got)
+	}
+	st.PeerID = got
+	return nil
+}
+
+// mainInI3OutR3: HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R.
+func mainInI3OutR3(m *Machine, st *State, md *Digest) error {
+	id := md.Msg.Find(spec.PayloadID).(*payloads.ID)
+	if err := m.checkPeerID(st, id); err != nil {
+		return err
+	}
+	k := st.k
+	want := oakley.HashI(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, id.Body())
+	got := md.Msg.Find(spec.PayloadHash).(*payloads.Hash)
+	if !oakley.Equal(want, got.Data) {
+		return notifyErr(spec.InvalidHashInformation, "received Hash Payload does not match computed value")
+	}
+	ours := m.localIDPayload(st)
+	hash := oakley.HashR(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, ours.Body())
+	md.setReply(spec.PayloadID, payloads.EncodePayloads([]payloads.Payload{ours, &payloads.Hash{Data: hash}}))
+	return nil
+}
+
+// mainInR3: HDR*, IDir, HASH_R -->. The ISAKMP SA is established.
+func mainInR3(m *Machine, st *State, md *Digest) error {
+	id := md.Msg.Find(spec.PayloadID).(*payloads.ID)
+	if err := m.checkPeerID(st, id); err != nil {
+		return err
+	}
+	k := st.k
+	want := oakley.HashR(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, id.Body())
+	got := md.Msg.Find(spec.PayloadHash).(*payloads.Hash)
+	if !oakley.Equal(want, got.Data) {
+		return notifyErr(spec.InvalidHashInformation, "received Hash Payload does not match computed value")
+	}
+	return nil
+}
+
+// releasePending starts the Quick Mode an initiating whack asked for, once
+// its ISAKMP SA is up (pluto's SMF_RELEASE_PENDING_P2).
+func (m *Machine) releasePending(p1 *State) {
+	if !p1.Initiator || p1.Conn == nil {
+		return
+	}
+	w := p1.Whack
+	p1.Whack = nil
+	if p1.Conn.IPsec {
+		m.quickOutI1(p1, p1.Conn, w)
+		return
+	}
+	m.release(w)
+}
+
+// unexpected handles a message in a state that expects none.
+func unexpected(m *Machine, st *State, md *Digest) error {
+	return errors.New("unexpected message received in state " + st.Kind.String())
+}
+
+// randReader adapts Env.Rand to io.Reader for key generation.
+type randReader struct{ m *Machine }
+
+func (r randReader) Read(b []byte) (int, error) {
+	r.m.env.Rand(b)
+	return len(b), nil
+}

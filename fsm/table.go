@@ -1,0 +1,231 @@
+package fsm
+
+import "goswan/spec"
+
+// This file is the IKEv1 state machine: one row per (state, auth method)
+// transition, in the order of pluto's state_microcode_table (Openswan
+// programs/pluto/ikev1.c). Everything else in the package is driven by it:
+// the demultiplexer picks the row for the state a message arrives in, checks
+// the payloads the row requires before the processor runs, decrypts when the
+// row says so, and commits the transition (new state, reply, timer) only when
+// the processor succeeds. The looplab/fsm guard and the auditor's document
+// spec/ikev1-states.md are both derived from Table.
+
+// Flags describe a transition (pluto's SMF_* bits).
+type Flags uint16
+
+const (
+	// FlagInitiator: we are the initiator of this exchange (SMF_INITIATOR).
+	FlagInitiator Flags = 1 << iota
+	// FlagFirstEncryptedInput: the first encrypted message of the exchange;
+	// keys must be ready before it is decrypted (SMF_FIRST_ENCRYPTED_INPUT).
+	FlagFirstEncryptedInput
+	// FlagInputEncrypted: the message must arrive encrypted (SMF_INPUT_ENCRYPTED).
+	FlagInputEncrypted
+	// FlagOutputEncrypted: the reply is sent encrypted (SMF_OUTPUT_ENCRYPTED).
+	FlagOutputEncrypted
+	// FlagRetransmitOnDuplicate: a duplicate of the last message received
+	// in this state is answered with our last message (SMF_RETRANSMIT_ON_DUPLICATE).
+	FlagRetransmitOnDuplicate
+	// FlagReply: the transition sends a message (SMF_REPLY).
+	FlagReply
+	// FlagReleasePendingP2: phase 1 is complete; start queued Quick Modes
+	// (SMF_RELEASE_PENDING_P2).
+	FlagReleasePendingP2
+
+	// FlagEncrypted is input and output encrypted (SMF_ENCRYPTED).
+	FlagEncrypted = FlagInputEncrypted | FlagOutputEncrypted
+)
+
+var flagNames = []struct {
+	f    Flags
+	name string
+}{
+	{FlagInitiator, "I"}, {FlagFirstEncryptedInput, "FE"}, {FlagInputEncrypted, "IE"},
+	{FlagOutputEncrypted, "OE"}, {FlagRetransmitOnDuplicate, "D"}, {FlagReply, "R"},
+	{FlagReleasePendingP2, "P2"},
+}
+
+// String abbreviates the flags as the auditor's table does: "I,OE,R".
+func (f Flags) String() string {
+	s := ""
+	for _, n := range flagNames {
+		if f&n.f != 0 {
+			if s != "" {
+				s += ","
+			}
+			s += n.name
+		}
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// AuthSet is the set of authentication methods a row applies to.
+type AuthSet uint8
+
+const (
+	AuthSetPSK AuthSet = 1 << iota // pre-shared key
+	AuthSetSig                     // DSS and RSA signatures
+	AuthSetAll AuthSet = AuthSetPSK | AuthSetSig
+)
+
+func (a AuthSet) String() string {
+	switch a {
+	case AuthSetPSK:
+		return "PSK"
+	case AuthSetSig:
+		return "SIG"
+	case AuthSetAll:
+		return "ALL"
+	}
+	return "-"
+}
+
+// authSetOf maps a negotiated authentication method to its row set.
+func authSetOf(m spec.AuthMethod) AuthSet {
+	switch m.Base() {
+	case spec.AuthPSK:
+		return AuthSetPSK
+	case spec.AuthRSASig, spec.AuthDSSSig:
+		return AuthSetSig
+	}
+	return 0
+}
+
+// Event is the timer a transition arms in its new state.
+type Event uint8
+
+const (
+	EventNull       Event = iota // nothing (the state waits for something else)
+	EventRetransmit              // resend our last message unless answered
+	EventSADiscard               // half-open responder state: discard, never retransmit (CVE-2016-5361)
+	EventSAReplace               // established: replace before expiry
+	EventSAExpire                // established: delete
+)
+
+var eventNames = [...]string{"EVENT_NULL", "EVENT_RETRANSMIT", "EVENT_SA_DISCARD", "EVENT_SA_REPLACE", "EVENT_SA_EXPIRE"}
+
+func (e Event) String() string { return eventNames[e] }
+
+// Processor handles one message for one row. It reads the state and the
+// digest, computes, and leaves its reply in md; it performs no I/O and does
+// not change st.Kind (the commit step does).
+type Processor func(m *Machine, st *State, md *Digest) error
+
+// Row is one transition of the state machine.
+type Row struct {
+	From, To  StateKind // To is StateUndefined for "no transition"
+	Auth      AuthSet
+	Flags     Flags
+	Required  PayloadSet // each must appear exactly once
+	Optional  PayloadSet // any number (N and VID are allowed everywhere)
+	Timeout   Event
+	Name      string // pluto's processor name, for grepping pluto docs and our logs
+	Flow      string // the exchange in RFC 2409 notation
+	Processor Processor
+}
+
+// Payloads allowed in every message (pluto's everywhere_payloads).
+var everywhere = Payloads(spec.PayloadN, spec.PayloadVID)
+
+var (
+	vc   = Payloads(spec.PayloadVID, spec.PayloadCR)
+	natd = Payloads(spec.PayloadNATD, spec.PayloadNATDDraft)
+	qopt = Payloads(spec.PayloadKE, spec.PayloadID, spec.PayloadNATOA, spec.PayloadNATOADraft)
+	p    = Payloads
+)
+
+// Table is the IKEv1 transition table. Main Mode rows come first, then
+// Quick Mode, then Informational, as in pluto.
+var Table = []Row{
+	// ---- Main Mode (RFC 2409 §5) ----
+	{From: StateMainR0, To: StateMainR1, Auth: AuthSetAll, Flags: FlagReply,
+		Required: p(spec.PayloadSA), Optional: vc, Timeout: EventSADiscard,
+		Name: "main_inI1_outR1", Flow: "HDR, SA --> HDR, SA", Processor: mainInI1OutR1},
+	{From: StateMainI1, To: StateMainI2, Auth: AuthSetAll, Flags: FlagInitiator | FlagReply,
+		Required: p(spec.PayloadSA), Optional: vc, Timeout: EventRetransmit,
+		Name: "main_inR1_outI2", Flow: "HDR, SA --> HDR, KE, Ni", Processor: mainInR1OutI2},
+	{From: StateMainR1, To: StateMainR2, Auth: AuthSetPSK | AuthSetSig, Flags: FlagReply | FlagRetransmitOnDuplicate,
+		Required: p(spec.PayloadKE, spec.PayloadNonce), Optional: vc.Union(natd), Timeout: EventRetransmit,
+		Name: "main_inI2_outR2", Flow: "HDR, KE, Ni --> HDR, KE, Nr", Processor: mainInI2OutR2},
+	{From: StateMainI2, To: StateMainI3, Auth: AuthSetPSK | AuthSetSig, Flags: FlagInitiator | FlagOutputEncrypted | FlagReply,
+		Required: p(spec.PayloadKE, spec.PayloadNonce), Optional: vc.Union(natd), Timeout: EventRetransmit,
+		Name: "main_inR2_outI3", Flow: "HDR, KE, Nr --> HDR*, IDii, HASH_I (or SIG_I)", Processor: mainInR2OutI3},
+	{From: StateMainR2, To: StateMainR3, Auth: AuthSetPSK,
+		Flags:    FlagFirstEncryptedInput | FlagEncrypted | FlagReply | FlagReleasePendingP2 | FlagRetransmitOnDuplicate,
+		Required: p(spec.PayloadID, spec.PayloadHash), Optional: vc, Timeout: EventSAReplace,
+		Name: "main_inI3_outR3", Flow: "HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R", Processor: mainInI3OutR3},
+	{From: StateMainR2, To: StateMainR3, Auth: AuthSetSig,
+		Flags:    FlagFirstEncryptedInput | FlagEncrypted | FlagReply | FlagReleasePendingP2 | FlagRetransmitOnDuplicate,
+		Required: p(spec.PayloadID, spec.PayloadSig), Optional: vc.Union(p(spec.PayloadCert)), Timeout: EventSAReplace,
+		Name: "main_inI3_outR3", Flow: "HDR*, IDii, [CERT,] SIG_I --> HDR*, IDir, [CERT,] SIG_R", Processor: mainInI3OutR3},
+	{From: StateMainI3, To: StateMainI4, Auth: AuthSetPSK,
+		Flags:    FlagInitiator | FlagFirstEncryptedInput | FlagEncrypted | FlagReleasePendingP2,
+		Required: p(spec.PayloadID, spec.PayloadHash), Optional: vc, Timeout: EventSAReplace,
+		Name: "main_inR3", Flow: "HDR*, IDir, HASH_R -->", Processor: mainInR3},
+	{From: StateMainI3, To: StateMainI4, Auth: AuthSetSig,
+		Flags:    FlagInitiator | FlagFirstEncryptedInput | FlagEncrypted | FlagReleasePendingP2,
+		Required: p(spec.PayloadID, spec.PayloadSig), Optional: vc.Union(p(spec.PayloadCert)), Timeout: EventSAReplace,
+		Name: "main_inR3", Flow: "HDR*, IDir, [CERT,] SIG_R -->", Processor: mainInR3},
+	{From: StateMainR3, Auth: AuthSetAll, Flags: FlagEncrypted | FlagRetransmitOnDuplicate,
+		Timeout: EventNull, Name: "unexpected", Flow: "(duplicate of MI3: answered with MR3)", Processor: unexpected},
+	{From: StateMainI4, Auth: AuthSetAll, Flags: FlagInitiator | FlagEncrypted,
+		Timeout: EventNull, Name: "unexpected", Flow: "(nothing expected)", Processor: unexpected},
+
+	// ---- Quick Mode (RFC 2409 §5.5) ----
+	{From: StateQuickR0, To: StateQuickR1, Auth: AuthSetAll, Flags: FlagEncrypted | FlagReply,
+		Required: p(spec.PayloadHash, spec.PayloadSA, spec.PayloadNonce), Optional: qopt, Timeout: EventRetransmit,
+		Name: "quick_inI1_outR1", Flow: "HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr] --> HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr]",
+		Processor: quickInI1OutR1},
+	{From: StateQuickI1, To: StateQuickI2, Auth: AuthSetAll, Flags: FlagInitiator | FlagEncrypted | FlagReply,
+		Required: p(spec.PayloadHash, spec.PayloadSA, spec.PayloadNonce), Optional: qopt, Timeout: EventSAReplace,
+		Name: "quick_inR1_outI2", Flow: "HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr] --> HDR*, HASH(3)",
+		Processor: quickInR1OutI2},
+	{From: StateQuickR1, To: StateQuickR2, Auth: AuthSetAll, Flags: FlagEncrypted,
+		Required: p(spec.PayloadHash), Timeout: EventSAReplace,
+		Name: "quick_inI2", Flow: "HDR*, HASH(3) -->", Processor: quickInI2},
+	{From: StateQuickI2, Auth: AuthSetAll, Flags: FlagInitiator | FlagEncrypted | FlagRetransmitOnDuplicate,
+		Timeout: EventNull, Name: "unexpected", Flow: "(duplicate of QR1: answered with QI2)", Processor: unexpected},
+	{From: StateQuickR2, Auth: AuthSetAll, Flags: FlagEncrypted,
+		Timeout: EventNull, Name: "unexpected", Flow: "(nothing expected)", Processor: unexpected},
+
+	// ---- Informational (RFC 2408 §4.8, RFC 2409 §5.7) ----
+	{From: StateInfo, Auth: AuthSetAll,
+		Optional: p(spec.PayloadN, spec.PayloadD), Timeout: EventNull,
+		Name: "informational", Flow: "HDR, N/D --> (logged, not trusted)", Processor: informational},
+	{From: StateInfoProtected, Auth: AuthSetAll, Flags: FlagEncrypted,
+		Required: p(spec.PayloadHash), Optional: p(spec.PayloadN, spec.PayloadD), Timeout: EventNull,
+		Name: "informational", Flow: "HDR*, HASH(1), N/D -->", Processor: informational},
+}
+
+// rowIndex[s] is the index of the first row for state s (pluto's
+// ike_microcode_index); -1 when s has no rows.
+var rowIndex [stateRoof]int
+
+func init() {
+	for i := range rowIndex {
+		rowIndex[i] = -1
+	}
+	for i := range Table {
+		if rowIndex[Table[i].From] < 0 {
+			rowIndex[Table[i].From] = i
+		}
+	}
+}
+
+// rowFor returns the row for a message arriving in state s negotiated with
+// auth method a, or nil.
+func rowFor(s StateKind, a AuthSet) *Row {
+	if s >= stateRoof || rowIndex[s] < 0 {
+		return nil
+	}
+	for i := rowIndex[s]; i < len(Table) && Table[i].From == s; i++ {
+		if Table[i].Auth&a != 0 {
+			return &Table[i]
+		}
+	}
+	return nil
+}
