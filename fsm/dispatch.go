@@ -394,15 +394,11 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 		}
 	}
 	st.retransmits = 0
-	switch row.Timeout {
+	// Responders never retransmit on their own (CVE-2016-5361): a
+	// half-open state is discarded when the initiator gives up (Row.Armed).
+	switch row.Armed() {
 	case EventRetransmit:
-		if row.Flags&FlagInitiator != 0 {
-			m.schedule(st, EventRetransmit, m.cfg.RetransmitDelay)
-		} else {
-			// Responders never retransmit on their own (CVE-2016-5361); a
-			// half-open state is discarded when the initiator gives up.
-			m.schedule(st, EventSADiscard, m.cfg.HalfOpenTimeout)
-		}
+		m.schedule(st, EventRetransmit, m.cfg.RetransmitDelay)
 	case EventSADiscard:
 		m.schedule(st, EventSADiscard, m.cfg.HalfOpenTimeout)
 	case EventSAReplace, EventSAExpire:

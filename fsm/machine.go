@@ -498,3 +498,11 @@ func (m *Machine) Shutdown(now time.Time) {
 		}
 	}
 }
+
+// Timer returns the event armed for st and how long until it fires.
+func (st *State) Timer(now time.Time) (Event, time.Duration) {
+	if st.timerIndex < 0 {
+		return EventNull, 0
+	}
+	return st.timerEvent, st.timerAt.Sub(now)
+}

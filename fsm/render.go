@@ -3,24 +3,46 @@ package fsm
 import (
 	"fmt"
 	"strings"
+
+	"goswan/spec"
 )
 
-// RenderMarkdown renders Table for auditors: a Markdown table per exchange
-// and role, and a state diagram. spec/ikev1-states.md is this output; a
-// test fails when the file and the table disagree (go test ./fsm -update
-// rewrites it).
+// RenderMarkdown renders Table for auditors: the states, a Markdown table
+// per exchange and role, and a state diagram. spec/ikev1-states.md is this
+// output; a test fails when the file and the table disagree
+// (go test ./fsm -run TestStateDoc -update rewrites it).
 func RenderMarkdown() string {
 	var b strings.Builder
 	b.WriteString("# IKEv1 state machine\n\n")
-	b.WriteString("Generated from `fsm/table.go` by `fsm.RenderMarkdown` (`go test ./fsm -update`); do not edit.\n\n")
-	b.WriteString("Each row is one transition: a message arriving in state *From* (for the listed\n")
-	b.WriteString("authentication methods) is checked for the *Required* payloads (exactly once each) and\n")
-	b.WriteString("*Optional* ones (any number; N and VID are allowed everywhere) before the *Processor*\n")
-	b.WriteString("runs; on success the state becomes *To*, the reply is sent, and the *Timer* is armed.\n")
-	b.WriteString("A row without *To* changes nothing.\n\n")
-	b.WriteString("Flags: I initiator, FE first encrypted input, IE input encrypted, OE output encrypted,\n")
-	b.WriteString("D answer a duplicate with our last message, R send a reply, P2 start pending Quick Modes.\n")
-	b.WriteString("Whack code of a new state: 100 + number (004 when established).\n\n")
+	b.WriteString("Generated from `fsm/table.go` by `fsm.RenderMarkdown`; do not edit. After changing the\n")
+	b.WriteString("table run `go test ./fsm -run TestStateDoc -update`.\n\n")
+	b.WriteString("Each row is one transition: a message arriving in state *From* (negotiated with one of\n")
+	b.WriteString("the *Auth* methods) must carry each *Required* payload exactly once and may carry the\n")
+	b.WriteString("*Optional* ones (N and VID are allowed everywhere); anything else is refused before the\n")
+	b.WriteString("*Processor* runs. When the processor succeeds the state becomes *To*, the reply (if any)\n")
+	b.WriteString("is sent and the *Timer* is armed; when it fails nothing changes (a half-open responder\n")
+	b.WriteString("state, R0, is deleted). A row without *To* changes nothing: it answers duplicates or\n")
+	b.WriteString("logs an unexpected message. The first message of each exchange is sent outside the\n")
+	b.WriteString("table, by `main_outI1` and `quick_outI1`.\n\n")
+	b.WriteString("*Flags*: I we are the initiator, FE first encrypted input (keys must be ready),\n")
+	b.WriteString("IE input encrypted, OE output encrypted, D answer a byte-identical duplicate with our\n")
+	b.WriteString("last message (at most twice), R send a reply, P2 start the pending Quick Mode.\n\n")
+	b.WriteString("*Timer* is what is armed in the new state. Where it differs from pluto's, pluto's is\n")
+	b.WriteString("given in brackets: responders never retransmit on their own (CVE-2016-5361), a\n")
+	b.WriteString("half-open state is discarded instead; established SAs expire at the end of their\n")
+	b.WriteString("lifetime (no rekeying yet).\n\n")
+
+	b.WriteString("## States\n\n")
+	b.WriteString("The whack code of a line announcing a new state is 100 + the state's number, or 004 for\n")
+	b.WriteString("an established state.\n\n")
+	b.WriteString("| Number | State | Whack code | Story |\n|---|---|---|---|\n")
+	for s := StateKind(0); s < stateRoof; s++ {
+		if !inTable(s) {
+			continue
+		}
+		fmt.Fprintf(&b, "| %d | %s | %03d | %s |\n", s, s, s.Code(), s.Story())
+	}
+	b.WriteString("\n")
 
 	sections := []struct {
 		title string
@@ -34,32 +56,48 @@ func RenderMarkdown() string {
 	}
 	for _, s := range sections {
 		fmt.Fprintf(&b, "## %s\n\n", s.title)
-		b.WriteString("| From | To | Auth | Flags | Required | Optional | Timer | Processor | Exchange | Story of To |\n")
-		b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| From | To | Auth | Flags | Required | Optional | Timer | Processor | Exchange |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 		for i := range Table {
 			r := &Table[i]
 			if !s.keep(r) {
 				continue
 			}
-			to, story := "-", "-"
+			to := "-"
 			if r.To != StateUndefined {
-				to = fmt.Sprintf("%s (%d)", r.To, r.To)
-				story = r.To.Story()
+				to = r.To.String()
 			}
-			fmt.Fprintf(&b, "| %s (%d) | %s | %s | %s | %s | %s | %s | `%s` | %s | %s |\n",
-				r.From, r.From, to, r.Auth, r.Flags, orDash(r.Required.String()), orDash(r.Optional.String()),
-				r.Timeout, r.Name, r.Flow, story)
+			timer := r.Armed().String()
+			if r.Armed() != r.Timeout {
+				timer += " [" + r.Timeout.String() + "]"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | `%s` | %s |\n",
+				r.From, to, r.Auth, r.Flags, docPayloads(r.Required), docPayloads(r.Optional),
+				timer, r.Name, r.Flow)
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("## Diagram\n\n```mermaid\nstateDiagram-v2\n")
-	b.WriteString("    [*] --> STATE_MAIN_I1: whack --initiate (main_outI1)\n")
+
+	b.WriteString("## Diagram\n\n")
+	b.WriteString("Transitions of the table, plus how states are created (outside the table).\n\n")
+	b.WriteString("```mermaid\nstateDiagram-v2\n")
+	b.WriteString("    [*] --> STATE_MAIN_I1: whack initiate, main_outI1\n")
 	b.WriteString("    [*] --> STATE_MAIN_R0: MI1 received\n")
-	b.WriteString("    STATE_MAIN_I4 --> STATE_QUICK_I1: P2 (quick_outI1)\n")
-	b.WriteString("    [*] --> STATE_QUICK_R0: QI1 received\n")
 	seen := map[string]bool{}
 	for _, r := range Table {
-		if r.To == StateUndefined {
+		if r.To == StateUndefined || !r.From.IsPhase1() {
+			continue
+		}
+		line := fmt.Sprintf("    %s --> %s: %s\n", r.From, r.To, r.Name)
+		if !seen[line] {
+			seen[line] = true
+			b.WriteString(line)
+		}
+	}
+	b.WriteString("    [*] --> STATE_QUICK_I1: P2 or whack initiate on an ISAKMP SA, quick_outI1\n")
+	b.WriteString("    [*] --> STATE_QUICK_R0: QI1 received on an ISAKMP SA\n")
+	for _, r := range Table {
+		if r.To == StateUndefined || r.From.IsPhase1() {
 			continue
 		}
 		line := fmt.Sprintf("    %s --> %s: %s\n", r.From, r.To, r.Name)
@@ -72,9 +110,30 @@ func RenderMarkdown() string {
 	return b.String()
 }
 
-func orDash(s string) string {
-	if s == "" {
+// inTable reports whether s is the From or To of some row.
+func inTable(s StateKind) bool {
+	for _, r := range Table {
+		if s != StateUndefined && (r.From == s || r.To == s) {
+			return true
+		}
+	}
+	return false
+}
+
+// docPayloads names the payloads of s, telling the draft NAT-T numbers
+// (which print like the RFC ones) apart.
+func docPayloads(s PayloadSet) string {
+	var names []string
+	for _, t := range s.Types() {
+		switch t {
+		case spec.PayloadNATDDraft, spec.PayloadNATOADraft:
+			names = append(names, fmt.Sprintf("%s(draft %d)", t, t))
+		default:
+			names = append(names, t.String())
+		}
+	}
+	if len(names) == 0 {
 		return "-"
 	}
-	return s
+	return strings.Join(names, " ")
 }

@@ -201,6 +201,23 @@ var Table = []Row{
 		Name: "informational", Flow: "HDR*, HASH(1), N/D -->", Processor: informational},
 }
 
+// Armed is the timer the commit step really arms in the new state. It is
+// the row's Timeout (pluto's), except that a responder never retransmits on
+// its own (CVE-2016-5361): its EVENT_RETRANSMIT becomes EVENT_SA_DISCARD
+// after Config.HalfOpenTimeout; and until rekeying exists an established SA
+// gets EVENT_SA_EXPIRE at the end of its lifetime instead of EVENT_SA_REPLACE.
+func (r *Row) Armed() Event {
+	switch r.Timeout {
+	case EventRetransmit:
+		if r.Flags&FlagInitiator == 0 {
+			return EventSADiscard
+		}
+	case EventSAReplace:
+		return EventSAExpire
+	}
+	return r.Timeout
+}
+
 // rowIndex[s] is the index of the first row for state s (pluto's
 // ike_microcode_index); -1 when s has no rows.
 var rowIndex [stateRoof]int

@@ -148,6 +148,9 @@ func wantNotify(t testing.TB, err error, n spec.NotifyType) string {
 	if got := notify(t, err); got != n {
 		t.Fatalf("error %q: notify %v, want %v", err, got, n)
 	}
+	if !strings.HasPrefix(err.Error(), "proposal: ") {
+		t.Fatalf("error %q lacks the package prefix", err)
+	}
 	return err.(*Error).Reason
 }
 

@@ -6,6 +6,7 @@
 //	file    := { entry | "include" WS glob | comment }
 //	entry   := [index {WS index}] ":" WS secret
 //	index   := IP | @FQDN | user@FQDN | %any | %any6 | "DN" | @#hex | @~hex | name
+//	                                         ; not subnets (refused)
 //	secret  := ["PSK"] "quoted" | ["PSK"] 0x… | 0s… | 0t…
 //	         | "RSA" "{" Modulus: v PublicExponent: v PrivateExponent: v
 //	                     Prime1: v Prime2: v Exponent1: v Exponent2: v Coefficient: v "}"
@@ -22,7 +23,8 @@
 //   - Quoted strings use double or single quotes, end at the next quote of
 //     the same kind on the same line and have no escapes: a backslash is a
 //     backslash. Write a secret containing " in single quotes and vice versa.
-//     A closing quote must be followed by white space or the end of the line.
+//     A closing quote must be followed by white space, the end of the line,
+//     or the entry separator (`"C=CH, CN=west": RSA ...`).
 //   - A word ending in ":" is an index followed by the ":" separator
 //     ("@west: RSA ..."), except when the whole word is an IPv6 address
 //     such as "2001:db8::".
@@ -34,7 +36,7 @@
 // that does not start with "@", is a DN. Other words (@fqdn, user@fqdn,
 // @#hex key ids, bare names) are kept as written; pluto would resolve a bare
 // host name with DNS, this package does not, so a bare name only equals the
-// same bare name.
+// same bare name (and, for XAUTH, "carol" equals "@carol").
 //
 // Values: 0x is hex ("_" allowed between digits), 0s is padded standard
 // base64, 0t is the rest of the word as text (ttodata(3)). Quoted PSK and

@@ -60,6 +60,9 @@ func parseID(s string, quoted bool) (ident, error) {
 		}
 		return ident{kind: idIP, ip: a, text: a.String(), norm: a.String()}, nil
 	}
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return ident{}, errors.New("subnets are not indices (pluto matches IDs, not address ranges)")
+	}
 	if s == "@" || strings.HasSuffix(s, "@") {
 		return ident{}, errors.New("empty domain name")
 	}

@@ -241,6 +241,11 @@ func lexLine(line []byte, lineNo int) ([]token, error) {
 			}
 			toks = append(toks, token{text: string(line[i+1 : i+1+end]), quoted: true, line: lineNo})
 			i += end + 2
+			if i < len(line) && line[i] == ':' && (i+1 == len(line) || isSpace(line[i+1])) {
+				// "C=CH, CN=west": RSA ... (a quoted DN index and the separator)
+				toks = append(toks, token{text: ":", line: lineNo})
+				i++
+			}
 			if i < len(line) && !isSpace(line[i]) {
 				return nil, errors.New("unexpected character after closing quote (a quoted string must be followed by white space)")
 			}

@@ -114,6 +114,7 @@ func TestIndices(t *testing.T) {
 		{`"C=CH, O=Example AG, CN=west" : PSK "x"`, []string{"C=CH, O=Example AG, CN=west"}},
 		{`'C=CH, O=Example, CN=east' C=CH,O=x,CN=y : PSK "x"`, []string{"C=CH, O=Example, CN=east", "C=CH,O=x,CN=y"}},
 		{`@#0123abcd @~3031 : PSK "x"`, []string{"@#0123abcd", "@~3031"}},
+		{`"C=CH, CN=west": PSK "x"`, []string{"C=CH, CN=west"}},
 		{`carol : XAUTH "x"`, []string{"carol"}},
 		{"192.0.2.1\n  192.0.2.2\n  :\n  PSK \"x\"", []string{"192.0.2.1", "192.0.2.2"}},
 	} {
@@ -348,6 +349,7 @@ func TestErrors(t *testing.T) {
 		{"trailing token", pre + `: PSK "s3cr3t" "more"`, `/etc/ipsec.secrets:3: unexpected token after the secret`},
 		{"bad index", pre + `%anything : PSK "s3cr3t"`, `/etc/ipsec.secrets:3: index "%anything": unknown keyword`},
 		{"bad DN index", pre + `"C=CH, junk" : PSK "s3cr3t"`, `/etc/ipsec.secrets:3: index "C=CH, junk": malformed DN`},
+		{"subnet index", pre + `10.0.0.0/8 : PSK "s3cr3t"`, `/etc/ipsec.secrets:3: index "10.0.0.0/8": subnets are not indices`},
 		{"zone index", pre + `fe80::1%eth0 : PSK "s3cr3t"`, `/etc/ipsec.secrets:3: index "fe80::1%eth0": an IP address index cannot have a zone`},
 		{"entry indented at top", "  192.0.2.1 : PSK \"s3cr3t\"\n", `/etc/ipsec.secrets:1: entry is indented: entries must start in column 1`},
 		{"entry indented at top after comments", "# c\n\n\t: PSK \"s3cr3t\"\n", `/etc/ipsec.secrets:3: entry is indented: entries must start in column 1`},

@@ -1,0 +1,331 @@
+package pluto
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"goswan/fsm"
+	"goswan/fsm/proposal"
+	"goswan/spec"
+	"goswan/whack"
+)
+
+// Connection is a named connection of the database: the whack description
+// it came from and, once oriented, the negotiation policy the state machine
+// uses.
+type Connection struct {
+	Name string
+	Desc whack.ConnDesc
+	// This and That are the ends once oriented (This is us).
+	This, That whack.End
+	Oriented   bool
+	Conn       fsm.Conn
+	Routed     bool
+
+	RekeyMargin time.Duration
+	RekeyFuzz   int
+}
+
+// PolicyString is pluto's policy summary: "PSK+ENCRYPT+TUNNEL+PFS+UP".
+func (c *Connection) PolicyString() string {
+	var p []string
+	d := &c.Desc
+	if d.PSK {
+		p = append(p, "PSK")
+	}
+	if d.RSASig {
+		p = append(p, "RSASIG")
+	}
+	if d.Encrypt {
+		p = append(p, "ENCRYPT")
+	}
+	if d.Authenticate {
+		p = append(p, "AUTHENTICATE")
+	}
+	if d.Compress {
+		p = append(p, "COMPRESS")
+	}
+	if c.Conn.P2.Mode == spec.EncapTunnel {
+		p = append(p, "TUNNEL")
+	}
+	if d.PFS {
+		p = append(p, "PFS")
+	}
+	if d.DontRekey {
+		p = append(p, "DONT_REKEY")
+	}
+	p = append(p, "UP")
+	return strings.Join(p, "+")
+}
+
+// endAddr is an end's IKE address: host and port.
+func endAddr(e whack.End, defPort int) (netip.AddrPort, error) {
+	port := e.IKEPort
+	if port == 0 {
+		port = defPort
+	}
+	if e.Host == "%any" || e.Host == "%any6" {
+		return netip.AddrPortFrom(netip.Addr{}, uint16(port)), nil
+	}
+	a, err := netip.ParseAddr(e.Host)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("--host %q: not an IP address (DNS names, %%defaultroute and %%opportunistic are not supported)", e.Host)
+	}
+	return netip.AddrPortFrom(a.Unmap(), uint16(port)), nil
+}
+
+// ours reports whether an IKE address is one pluto listens on.
+func (d *Daemon) ours(a netip.AddrPort) bool {
+	if !a.Addr().IsValid() {
+		return false
+	}
+	for _, l := range d.listening() {
+		if l == a {
+			return true
+		}
+	}
+	return false
+}
+
+// orient decides which end is us: the end whose host and IKE port pluto
+// listens on (so two daemons on one host with different ports orient
+// opposite ways).
+func (d *Daemon) orient(c *Connection) error {
+	l, err := endAddr(c.Desc.Left, d.cfg.IKEPort)
+	if err != nil {
+		return err
+	}
+	r, err := endAddr(c.Desc.Right, d.cfg.IKEPort)
+	if err != nil {
+		return err
+	}
+	lo, ro := d.ours(l), d.ours(r)
+	switch {
+	case lo && ro:
+		return fmt.Errorf("both ends of the connection are interfaces of this host (%s and %s)", l, r)
+	case !lo && !ro:
+		c.Oriented = false
+		return nil
+	case lo:
+		c.This, c.That = c.Desc.Left, c.Desc.Right
+		c.Conn.Local, c.Conn.Remote = l, r
+	default:
+		c.This, c.That = c.Desc.Right, c.Desc.Left
+		c.Conn.Local, c.Conn.Remote = r, l
+	}
+	c.Oriented = true
+	return d.policy(c)
+}
+
+// newConnection checks a whack connection description and builds the
+// connection; errors name the offending option.
+func (d *Daemon) newConnection(m *whack.Message) (*Connection, error) {
+	c := &Connection{Name: m.Name, Desc: m.ConnDesc}
+	for _, e := range []whack.End{m.Left, m.Right} {
+		if _, err := endAddr(e, d.cfg.IKEPort); err != nil {
+			return nil, err
+		}
+	}
+	if m.RSASig && !m.PSK {
+		return nil, fmt.Errorf("--rsasig: RSA signature authentication is not implemented yet; use --psk")
+	}
+	if err := d.orient(c); err != nil {
+		return nil, err
+	}
+	if !c.Oriented {
+		// Check the policy anyway so that errors show at once.
+		if err := d.policy(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// policy fills c.Conn from the description and the orientation.
+func (d *Daemon) policy(c *Connection) error {
+	desc := &c.Desc
+	fc := &c.Conn
+	fc.Name = c.Name
+	fc.Auth = spec.AuthPSK
+	fc.KeyingTries = whack.DefaultKeyingTries
+	if desc.KeyingTries != nil {
+		fc.KeyingTries = *desc.KeyingTries
+	}
+	c.RekeyMargin, c.RekeyFuzz = whack.DefaultRekeyMargin, whack.DefaultRekeyFuzz
+	if desc.RekeyMargin != nil {
+		c.RekeyMargin = *desc.RekeyMargin
+	}
+	if desc.RekeyFuzz != nil {
+		c.RekeyFuzz = *desc.RekeyFuzz
+	}
+	ikeLife := desc.IKELifetime
+	if ikeLife == 0 {
+		ikeLife = whack.DefaultIKELifetime
+	}
+	if ikeLife > d.cfg.Machine.MaxIKELifetime {
+		return fmt.Errorf("--ikelifetime: %s exceeds the maximum of %s", ikeLife, d.cfg.Machine.MaxIKELifetime)
+	}
+	ipsecLife := desc.IPsecLifetime
+	if ipsecLife == 0 {
+		ipsecLife = whack.DefaultIPsecLifetime
+	}
+	if ipsecLife > d.cfg.Machine.MaxIPsecLifetime {
+		return fmt.Errorf("--ipseclifetime: %s exceeds the maximum of %s", ipsecLife, d.cfg.Machine.MaxIPsecLifetime)
+	}
+	algs := proposal.DefaultIKE()
+	if desc.IKE != "" {
+		var err error
+		if algs, err = proposal.ParseIKE(desc.IKE); err != nil {
+			return fmt.Errorf("--ike: %v", err)
+		}
+	}
+	fc.P1 = proposal.Phase1Policy{Algs: algs, Auth: fc.Auth, Lifetime: ikeLife}
+
+	fc.IPsec = desc.Encrypt || desc.Authenticate
+	p2 := proposal.Phase2Policy{Lifetime: ipsecLife, Compress: desc.Compress, Mode: spec.EncapTransport}
+	if desc.Encrypt {
+		p2.ESP = proposal.DefaultESP()
+		if desc.ESP != "" {
+			esp, g, err := proposal.ParseESP(desc.ESP)
+			if err != nil {
+				return fmt.Errorf("--esp: %v", err)
+			}
+			p2.ESP, p2.PFSGroup = esp, g
+		}
+	} else if desc.Authenticate {
+		p2.AH = proposal.DefaultAH()
+		if desc.ESP != "" {
+			ah, err := proposal.ParseAH(desc.ESP)
+			if err != nil {
+				return fmt.Errorf("--esp: %v", err)
+			}
+			p2.AH = ah
+		}
+	}
+	if desc.PFSGroup != "" {
+		algs, err := proposal.ParseIKE("3des-sha1-" + desc.PFSGroup)
+		if err != nil {
+			return fmt.Errorf("--pfsgroup: %q is not a DH group", desc.PFSGroup)
+		}
+		p2.PFSGroup = algs[0].Group
+	}
+	fc.PFS = desc.PFS || p2.PFSGroup != spec.GroupNone
+	// Clients: a connection with a subnet on either end is a tunnel.
+	fc.LocalNet, fc.RemoteNet, fc.HasClients = fsm.Client{}, fsm.Client{}, false
+	if c.Oriented {
+		var err error
+		if fc.LocalNet, err = client(c.This, "--client (this end)"); err != nil {
+			return err
+		}
+		if fc.RemoteNet, err = client(c.That, "--client (that end)"); err != nil {
+			return err
+		}
+		fc.HasClients = c.This.Client != "" || c.That.Client != ""
+		if fc.LocalID, err = endID(c.This); err != nil {
+			return err
+		}
+		if fc.RemoteID, err = endID(c.That); err != nil {
+			return err
+		}
+	}
+	if desc.Tunnel || fc.HasClients {
+		p2.Mode = spec.EncapTunnel
+	}
+	fc.P2 = p2
+	return nil
+}
+
+func client(e whack.End, what string) (fsm.Client, error) {
+	if e.Client == "" {
+		return fsm.Client{}, nil
+	}
+	p, err := netip.ParsePrefix(e.Client)
+	if err != nil {
+		return fsm.Client{}, fmt.Errorf("%s %q: %v", what, e.Client, err)
+	}
+	c := fsm.Client{Net: p.Masked()}
+	if e.ClientProtoPort != "" {
+		pp, err := whack.ParseProtoPort(e.ClientProtoPort)
+		if err != nil {
+			return fsm.Client{}, fmt.Errorf("--clientprotoport: %v", err)
+		}
+		c.Proto, c.Port = pp.Proto, pp.Port
+	}
+	return c, nil
+}
+
+func endID(e whack.End) (fsm.ID, error) {
+	if e.ID == "" || e.ID == "%none" {
+		return fsm.ID{}, nil
+	}
+	id, err := fsm.ParseID(e.ID)
+	if err != nil {
+		return fsm.ID{}, fmt.Errorf("--id: %v", err)
+	}
+	return id, nil
+}
+
+// sortedConns returns the connections in name order.
+func (d *Daemon) sortedConns() []*Connection {
+	out := make([]*Connection, 0, len(d.conns))
+	for _, c := range d.conns {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// connByConn maps the state machine's view back to the connection.
+func (d *Daemon) connByConn(fc *fsm.Conn) *Connection {
+	if fc == nil {
+		return nil
+	}
+	return d.conns[fc.Name]
+}
+
+// responderConn implements fsm.Env.ResponderConn: an oriented connection on
+// the local address for this peer, an exact peer before a %any one.
+func (d *Daemon) responderConn(local, remote netip.AddrPort) *fsm.Conn {
+	var wild *fsm.Conn
+	for _, c := range d.sortedConns() {
+		fc := &c.Conn
+		if !c.Oriented || fc.Local.Addr() != local.Addr() {
+			continue
+		}
+		if fc.Remote.Addr() == remote.Addr() {
+			return fc
+		}
+		if !fc.Remote.Addr().IsValid() && wild == nil {
+			wild = fc
+		}
+	}
+	return wild
+}
+
+// quickConn implements fsm.Env.QuickConn.
+func (d *Daemon) quickConn(p1 *fsm.State, local, remote fsm.Client) *fsm.Conn {
+	for _, c := range d.sortedConns() {
+		fc := &c.Conn
+		if !c.Oriented || fc.Local.Addr() != p1.Local.Addr() {
+			continue
+		}
+		if fc.Remote.Addr() != p1.Remote.Addr() && fc.Remote.Addr().IsValid() {
+			continue
+		}
+		if clientOr(fc.LocalNet, p1.Local) == local && clientOr(fc.RemoteNet, p1.Remote) == remote {
+			return fc
+		}
+	}
+	return nil
+}
+
+func clientOr(c fsm.Client, host netip.AddrPort) fsm.Client {
+	if c.Net.IsValid() {
+		return c
+	}
+	a := host.Addr().Unmap()
+	return fsm.Client{Net: netip.PrefixFrom(a, a.BitLen())}
+}

@@ -1,0 +1,299 @@
+// Package pluto is the IKEv1 keying daemon: it owns the sockets, the
+// connection database, the secrets, the whack control socket, the kernel
+// interface and the clock, and drives the sans-I/O state machine of package
+// fsm from one goroutine.
+//
+// One packet's path: a reader goroutine per UDP socket hands the datagram to
+// the event loop (Daemon.run), which calls fsm.Machine.HandlePacket; the
+// machine calls back into the Daemon (it implements fsm.Env) to send, log,
+// look up connections and secrets and install SAs.
+package pluto
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"goswan/fsm"
+	"goswan/pluto/secrets"
+	"goswan/spec"
+	"goswan/whack"
+)
+
+// Config is pluto's command line.
+type Config struct {
+	IKEPort       int
+	Listen        []netip.Addr // --listen: only these addresses
+	Interfaces    []string     // --interface: only these interfaces
+	Ctlbase       string
+	SecretsFile   string
+	IPsecDir      string
+	NoRetransmits bool
+	Debug         Debug
+	Machine       fsm.Config
+	Kernel        Kernel
+	Log           *Logger
+	// Now is the clock (tests may replace it).
+	Now func() time.Time
+}
+
+// Daemon is a running pluto.
+type Daemon struct {
+	cfg     Config
+	m       *fsm.Machine
+	conns   map[string]*Connection
+	secrets *secrets.Store
+	log     *Logger
+	kernel  Kernel
+
+	socks  map[netip.AddrPort]*net.UDPConn
+	ctl    *net.UnixListener
+	events chan any
+	done   chan struct{}
+	wg     sync.WaitGroup
+	myID   string
+
+	closeOnce sync.Once
+}
+
+type packetEvent struct {
+	b        []byte
+	from, to netip.AddrPort
+}
+
+type whackEvent struct {
+	msg *whack.Message
+	w   *whackConn
+}
+
+type funcEvent func()
+
+// New prepares a daemon: reads the secrets, opens the control socket and
+// the IKE sockets. Run starts it.
+func New(cfg Config) (*Daemon, error) {
+	if cfg.IKEPort == 0 {
+		cfg.IKEPort = spec.IKEPort
+	}
+	if cfg.Machine.RetransmitDelay == 0 {
+		cfg.Machine = fsm.DefaultConfig
+	}
+	if cfg.NoRetransmits {
+		cfg.Machine.MaxRetransmits = 0
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = NewStderrLogger(os.Stderr)
+	}
+	if cfg.Kernel == nil {
+		cfg.Kernel = NewNoStack()
+	}
+	d := &Daemon{
+		cfg:    cfg,
+		conns:  make(map[string]*Connection),
+		log:    cfg.Log,
+		kernel: cfg.Kernel,
+		socks:  make(map[netip.AddrPort]*net.UDPConn),
+		events: make(chan any, 4096),
+		done:   make(chan struct{}),
+	}
+	d.log.debug = cfg.Debug
+	d.m = fsm.NewMachine(d, cfg.Machine)
+	if err := d.loadSecrets(); err != nil {
+		d.log.Logf("%v", err)
+	}
+	if err := d.openControl(); err != nil {
+		return nil, err
+	}
+	if err := d.listen(); err != nil {
+		d.ctl.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// loadSecrets (re)reads the secrets file; a bad file keeps the old secrets.
+func (d *Daemon) loadSecrets() error {
+	if d.cfg.SecretsFile == "" {
+		return nil
+	}
+	st, err := secrets.Load(d.cfg.SecretsFile, secrets.Options{IPsecDir: d.cfg.IPsecDir})
+	if err != nil {
+		return fmt.Errorf("loading secrets: %v", err)
+	}
+	d.secrets = st
+	d.log.Logf("loaded %d secrets from %s", st.Len(), d.cfg.SecretsFile)
+	return nil
+}
+
+// Run serves until Shutdown; it returns after every SA has been deleted.
+func (d *Daemon) Run() {
+	d.wg.Add(1)
+	go d.acceptWhack()
+	d.run()
+}
+
+// run is the event loop: the only goroutine that touches the machine, the
+// connection database and the secrets.
+func (d *Daemon) run() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		d.armTimer(timer)
+		select {
+		case ev := <-d.events:
+			switch e := ev.(type) {
+			case packetEvent:
+				d.m.HandlePacket(d.cfg.Now(), e.b, e.from, e.to)
+			case whackEvent:
+				d.handleWhack(e.msg, e.w)
+			case funcEvent:
+				e()
+			}
+		case <-timer.C:
+			d.m.Tick(d.cfg.Now())
+		case <-d.done:
+			d.m.Shutdown(d.cfg.Now())
+			d.closeSockets()
+			return
+		}
+	}
+}
+
+func (d *Daemon) armTimer(t *time.Timer) {
+	next := d.m.NextTimeout()
+	wait := time.Hour
+	if !next.IsZero() {
+		wait = next.Sub(d.cfg.Now())
+		if wait < 0 {
+			wait = 0
+		}
+	}
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(wait)
+}
+
+// Do runs f on the event loop and waits for it (for tests and signals).
+func (d *Daemon) Do(f func()) {
+	ch := make(chan struct{})
+	select {
+	case d.events <- funcEvent(func() { f(); close(ch) }):
+		select {
+		case <-ch:
+		case <-d.done:
+		}
+	case <-d.done:
+	}
+}
+
+// Shutdown stops the daemon: every SA is deleted (peers told), sockets
+// closed. Safe to call more than once and from any goroutine.
+func (d *Daemon) Shutdown() {
+	d.closeOnce.Do(func() {
+		close(d.done)
+		if d.ctl != nil {
+			d.ctl.Close()
+			os.Remove(d.cfg.Ctlbase + ".ctl")
+		}
+	})
+}
+
+// Done is closed when shutdown starts.
+func (d *Daemon) Done() <-chan struct{} { return d.done }
+
+// ---- fsm.Env ----
+
+// Send implements fsm.Env.
+func (d *Daemon) Send(b []byte, from, to netip.AddrPort) {
+	s := d.socks[from]
+	if s == nil {
+		for a, c := range d.socks {
+			if a.Addr().Is4() == to.Addr().Is4() {
+				s = c
+				break
+			}
+		}
+	}
+	if s == nil {
+		d.log.Logf("no socket to send from %s to %s", from, to)
+		return
+	}
+	if d.cfg.Debug&DebugRaw != 0 {
+		d.log.Debugf("sending %d bytes from %s to %s", len(b), from, to)
+	}
+	if _, err := s.WriteToUDPAddrPort(b, to); err != nil {
+		d.log.Logf("sendto %s failed: %v", to, err)
+	}
+}
+
+// Log implements fsm.Env: to the log, and to the whack waiting on the state.
+func (d *Daemon) Log(l fsm.LogLine) {
+	if l.Debug {
+		if d.cfg.Debug&DebugControl != 0 || d.cfg.Debug&DebugLifecycle != 0 {
+			d.log.Debugf("%s%s", l.Prefix(), l.Text)
+		}
+		return
+	}
+	d.log.Logf("%s%s", l.Prefix(), l.Text)
+	if l.State != nil {
+		if w, ok := l.State.Whack.(*whackConn); ok && w != nil {
+			w.line(l.Code, l.Prefix()+l.Text)
+		}
+	}
+}
+
+// Release implements fsm.Env.
+func (d *Daemon) Release(w any) {
+	if wc, ok := w.(*whackConn); ok {
+		wc.close()
+	}
+}
+
+// Rand implements fsm.Env.
+func (d *Daemon) Rand(b []byte) { rand.Read(b) }
+
+// PSK implements fsm.Env: the secrets file, matched on our ID and the peer's.
+func (d *Daemon) PSK(c *fsm.Conn, peer fsm.ID) ([]byte, bool) {
+	if d.secrets == nil {
+		return nil, false
+	}
+	local := c.LocalID
+	if local.Type == 0 {
+		local = fsm.AddrID(c.Local.Addr())
+	}
+	return d.secrets.PSK(local.String(), peer.String())
+}
+
+// ResponderConn implements fsm.Env.
+func (d *Daemon) ResponderConn(local, remote netip.AddrPort) *fsm.Conn {
+	return d.responderConn(local, remote)
+}
+
+// QuickConn implements fsm.Env.
+func (d *Daemon) QuickConn(p1 *fsm.State, local, remote fsm.Client) *fsm.Conn {
+	return d.quickConn(p1, local, remote)
+}
+
+// AllocSPI implements fsm.Env.
+func (d *Daemon) AllocSPI(proto spec.ProtocolID) []byte { return d.kernel.AllocSPI(proto) }
+
+// Install implements fsm.Env.
+func (d *Daemon) Install(st *fsm.State, sa *fsm.IPsecSA, inboundOnly bool) error {
+	return d.kernel.Install(sa, inboundOnly)
+}
+
+// Delete implements fsm.Env.
+func (d *Daemon) Delete(st *fsm.State, sa *fsm.IPsecSA) { d.kernel.Delete(sa) }
+
+var errShutdown = errors.New("pluto is shutting down")

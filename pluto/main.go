@@ -1,0 +1,223 @@
+package pluto
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"goswan/fsm"
+	"goswan/whack"
+)
+
+// Version is printed by --version.
+const Version = "goswan pluto " + whack.Version
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// Main is pluto's main: parse the options, take the lock, daemonize unless
+// --nofork, serve until SIGTERM or whack --shutdown. It returns the exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pluto", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		help        = fs.Bool("help", false, "print this help and exit")
+		version     = fs.Bool("version", false, "print the version and exit")
+		nofork      = fs.Bool("nofork", false, "do not become a daemon")
+		stderrlog   = fs.Bool("stderrlog", false, "log to standard error instead of syslog")
+		ikeport     = fs.Int("ikeport", 500, "UDP port for IKE")
+		ctlbase     = fs.String("ctlbase", whack.DefaultCtlbase, "control socket PATH.ctl and lock file PATH.pid")
+		secretsfile = fs.String("secretsfile", "/etc/ipsec.secrets", "the secrets file")
+		ipsecdir    = fs.String("ipsecdir", "/etc/ipsec.d", "directory of keys and certificates")
+		nostack     = fs.Bool("use-nostack", false, "negotiate only; install nothing in the kernel")
+		netkey      = fs.Bool("use-netkey", false, "install SAs with Linux XFRM (netlink)")
+		xfrm        = fs.Bool("use-xfrm", false, "alias of --use-netkey")
+		auto        = fs.Bool("use-auto", false, "XFRM when the kernel supports it, else nostack")
+		uniqueids   = fs.Bool("uniqueids", false, "a new ISAKMP SA for an ID replaces older ones")
+		noretrans   = fs.Bool("noretransmits", false, "do not retransmit")
+		perpeerlog  = fs.Bool("perpeerlog", false, "log per peer")
+		perpeerbase = fs.String("perpeerlogbase", "/var/log/pluto/peer", "per-peer log directory")
+		retransmit  = fs.Duration("retransmit-interval", fsm.DefaultConfig.RetransmitDelay, "first retransmission delay (doubles each time; goswan extension)")
+		listen      stringList
+		ifaces      stringList
+	)
+	fs.Var(&listen, "listen", "listen on this address only (repeatable)")
+	fs.Var(&ifaces, "interface", "listen on this interface only (repeatable)")
+	debugs := map[string]*bool{}
+	for _, n := range []string{"none", "all", "raw", "crypt", "parsing", "emitting", "control", "controlmore",
+		"lifecycle", "klips", "netkey", "dns", "oppo", "pfkey", "natt", "nat-t", "dpd", "x509", "private"} {
+		debugs[n] = fs.Bool("debug-"+n, false, "debugging: "+n)
+	}
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	if *help {
+		fmt.Fprintln(stdout, "Usage: pluto [options]")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return 0
+	}
+	if *version {
+		fmt.Fprintln(stdout, Version)
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pluto: unexpected argument %q\n", fs.Arg(0))
+		return 1
+	}
+	_, _, _, _ = uniqueids, perpeerlog, perpeerbase, auto
+	cfg := Config{IKEPort: *ikeport, Ctlbase: *ctlbase, SecretsFile: *secretsfile, IPsecDir: *ipsecdir,
+		NoRetransmits: *noretrans, Interfaces: ifaces, Machine: fsm.DefaultConfig}
+	cfg.Machine.RetransmitDelay = *retransmit
+	cfg.Machine.HalfOpenTimeout = *retransmit * 7
+	for _, l := range listen {
+		a, err := netip.ParseAddr(l)
+		if err != nil {
+			fmt.Fprintf(stderr, "pluto: --listen %q: not an IP address\n", l)
+			return 1
+		}
+		cfg.Listen = append(cfg.Listen, a)
+	}
+	var names []string
+	for n, on := range debugs {
+		if *on {
+			switch n {
+			case "netkey":
+				n = "klips"
+			case "nat-t":
+				n = "natt"
+			}
+			names = append(names, n)
+		}
+	}
+	if *debugs["none"] {
+		names = []string{"none"}
+	}
+	var err error
+	if cfg.Debug, err = ParseDebug(0, names); err != nil {
+		fmt.Fprintf(stderr, "pluto: %v\n", err)
+		return 1
+	}
+	if *ikeport < 1 || *ikeport > 65535 {
+		fmt.Fprintf(stderr, "pluto: --ikeport %d is not a port number\n", *ikeport)
+		return 1
+	}
+	switch {
+	case *netkey || *xfrm:
+		fmt.Fprintln(stderr, "pluto: --use-netkey: the XFRM kernel backend is not built yet; use --use-nostack")
+		return 1
+	case *nostack:
+		cfg.Kernel = NewNoStack()
+	default: // --use-auto and the default
+		cfg.Kernel = NewNoStack()
+	}
+
+	if !*nofork {
+		return daemonize(args, cfg.Ctlbase, stderr)
+	}
+	lock := cfg.Ctlbase + ".pid"
+	if err := takeLock(lock); err != nil {
+		fmt.Fprintf(stderr, "pluto: %v\n", err)
+		return 1
+	}
+	defer os.Remove(lock)
+
+	if *stderrlog {
+		cfg.Log = NewStderrLogger(stderr)
+	} else if l, err := NewSyslogLogger(); err == nil {
+		cfg.Log = l
+	} else {
+		cfg.Log = NewStderrLogger(stderr)
+	}
+	d, err := New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "pluto: %v\n", err)
+		return 1
+	}
+	cfg.Log.Logf("Starting Pluto (%s); kernel: %s", Version, cfg.Kernel.Name())
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	go func() {
+		for s := range sigs {
+			if s == syscall.SIGHUP {
+				cfg.Log.Logf("Pluto ignores SIGHUP -- perhaps you want \"whack --listen\"")
+				continue
+			}
+			cfg.Log.Logf("shutting down on signal %v", s)
+			d.Shutdown()
+			return
+		}
+	}()
+	d.Run()
+	signal.Stop(sigs)
+	cfg.Log.Logf("Pluto is shut down")
+	return 0
+}
+
+// takeLock creates the lock file with our pid; a lock of a live pluto stops
+// us, a stale one is replaced.
+func takeLock(path string) error {
+	for i := 0; i < 2; i++ {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			fmt.Fprintf(f, "%d\n", os.Getpid())
+			return f.Close()
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("cannot create lock file %q: %v", path, err)
+		}
+		b, _ := os.ReadFile(path)
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+		if perr == nil && pid > 0 && syscall.Kill(pid, 0) == nil {
+			return fmt.Errorf("lock file %q already exists (pluto pid %d is running)", path, pid)
+		}
+		os.Remove(path) // stale
+	}
+	return fmt.Errorf("cannot take lock file %q", path)
+}
+
+// daemonize starts pluto again with --nofork in a new session, detached
+// from the terminal, and waits until its control socket appears.
+func daemonize(args []string, ctlbase string, stderr io.Writer) int {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "pluto: %v\n", err)
+		return 1
+	}
+	cmd := exec.Command(self, append([]string{"--nofork"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// The daemon logs to syslog; its standard streams go to /dev/null so that
+	// nothing it writes can fail once this parent has gone.
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(stderr, "pluto: %v\n", err)
+		return 1
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case <-exited:
+			fmt.Fprintln(stderr, "pluto: the daemon exited during startup (run with --nofork --stderrlog to see why)")
+			return 1
+		case <-deadline:
+			fmt.Fprintln(stderr, "pluto: the daemon did not open its control socket")
+			return 1
+		case <-time.After(20 * time.Millisecond):
+			if fi, err := os.Stat(ctlbase + ".ctl"); err == nil && fi.Mode()&os.ModeSocket != 0 {
+				return 0
+			}
+		}
+	}
+}
