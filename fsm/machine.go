@@ -134,6 +134,7 @@ type State struct {
 	Auth     spec.AuthMethod
 	P1       proposal.Phase1Choice
 	P2       proposal.Phase2Choice
+	p2pol    proposal.Phase2Policy // what a Quick Mode initiator proposed
 	PeerID   ID
 	IPsec    *IPsecSA
 	Since    time.Time
@@ -443,14 +444,23 @@ func (m *Machine) deleteState(st *State, notify bool) {
 		m.sendDelete(st)
 	}
 	m.cancel(st)
-	if st.IPsec != nil {
+	// Only what was installed is removed: the full pair once established,
+	// the inbound half in QUICK_R1 (pluto's IS_ONLY_INBOUND_IPSEC_SA_ESTABLISHED);
+	// QUICK_I1 holds our SPI but has installed nothing.
+	if st.IPsec != nil && (st.Kind.IsIPsecEstablished() || st.Kind == StateQuickR1) {
 		m.env.Delete(st, st.IPsec)
 	}
 	delete(m.bySerial, st.Serial)
 	if st.Kind.IsQuick() && st.Parent != nil {
 		delete(m.byMsgID, msgKey{cookieKey(st.Parent.ICookie, st.Parent.RCookie), st.MsgID})
-	} else if m.byCookies[cookieKey(st.ICookie, st.RCookie)] == st {
-		delete(m.byCookies, cookieKey(st.ICookie, st.RCookie))
+	} else {
+		// A responder is also indexed by the initiator cookie alone until
+		// MI2 (so that a duplicate MI1 finds it): remove both entries.
+		for _, k := range [][16]byte{cookieKey(st.ICookie, st.RCookie), cookieKey(st.ICookie, [8]byte{})} {
+			if m.byCookies[k] == st {
+				delete(m.byCookies, k)
+			}
+		}
 	}
 	st.k.zero()
 	if st.Whack != nil {

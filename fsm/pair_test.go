@@ -3,6 +3,7 @@ package fsm
 import (
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -23,6 +24,11 @@ type testNet struct {
 	queue []packet
 	hosts map[netip.AddrPort]*testEnv
 	drop  func(p packet) bool // loses a packet when it returns true
+	// tap, when set, sees each packet that was not dropped and returns what
+	// is delivered instead: nothing (lost), the packet, a modified copy, or
+	// several copies (duplicates).
+	tap   func(p packet) []packet
+	trace []packet // every packet delivered, in order
 	now   time.Time
 }
 
@@ -35,8 +41,10 @@ type testEnv struct {
 	lines     []LogLine
 	whacks    []any // the whack attached to each line's state when it was logged
 	released  []any
-	installed []*IPsecSA
+	installed []*IPsecSA // full installs (both directions)
+	inbound   []*IPsecSA // inbound-only installs (Quick Mode responder before QI2)
 	deleted   []*IPsecSA
+	rng       io.Reader // deterministic randomness when set
 	spi       uint32
 	sent      int
 }
@@ -54,7 +62,13 @@ func (e *testEnv) Log(l LogLine) {
 	e.whacks = append(e.whacks, w)
 }
 func (e *testEnv) Release(w any) { e.released = append(e.released, w) }
-func (e *testEnv) Rand(b []byte) { rand.Read(b) }
+func (e *testEnv) Rand(b []byte) {
+	if e.rng != nil {
+		io.ReadFull(e.rng, b)
+		return
+	}
+	rand.Read(b)
+}
 func (e *testEnv) PSK(c *Conn, peer ID) ([]byte, bool) {
 	return e.psk, e.psk != nil
 }
@@ -82,6 +96,8 @@ func (e *testEnv) AllocSPI(proto spec.ProtocolID) []byte {
 func (e *testEnv) Install(st *State, sa *IPsecSA, inboundOnly bool) error {
 	if !inboundOnly {
 		e.installed = append(e.installed, sa)
+	} else {
+		e.inbound = append(e.inbound, sa)
 	}
 	return nil
 }
@@ -117,8 +133,15 @@ func (n *testNet) pump(t testing.TB) {
 		if n.drop != nil && n.drop(p) {
 			continue
 		}
-		if h := n.hosts[p.to]; h != nil {
-			h.m.HandlePacket(n.now, p.b, p.from, p.to)
+		ps := []packet{p}
+		if n.tap != nil {
+			ps = n.tap(p)
+		}
+		for _, p := range ps {
+			n.trace = append(n.trace, p)
+			if h := n.hosts[p.to]; h != nil {
+				h.m.HandlePacket(n.now, p.b, p.from, p.to)
+			}
 		}
 	}
 }

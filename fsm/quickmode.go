@@ -67,6 +67,7 @@ func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) {
 	if pol.PFSGroup == spec.GroupNone && c.PFS {
 		pol.PFSGroup = p1.P1.Alg.Group
 	}
+	st.p2pol = pol
 	espSPI, ahSPI, cpi := m.allocSPIs(pol)
 	sa := proposal.BuildPhase2SA(pol, espSPI, ahSPI, cpi)
 	ps := []payloads.Payload{&payloads.Hash{Data: make([]byte, k.prf.Size())}, sa, &payloads.Nonce{Data: k.ni}}
@@ -300,7 +301,7 @@ func quickInR1OutI2(m *Machine, st *State, md *Digest) error {
 		}
 	}
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
-	ch, err := proposal.AcceptPhase2Reply(sa, c.P2, m.cfg.MaxIPsecLifetime)
+	ch, err := proposal.AcceptPhase2Reply(sa, st.p2pol, m.cfg.MaxIPsecLifetime)
 	if err != nil {
 		return proposalErr(err)
 	}
