@@ -73,7 +73,18 @@ func (m *Machine) mainModePacket(md *Digest, raw []byte) {
 		m.logPacket(md.From, 3, "Main Mode message has non-zero Message ID %08x; dropped", h.MessageID)
 		return
 	}
+	if h.RCookie == [8]byte{} && h.Flags&spec.FlagEncryption != 0 {
+		// Checked before a state is made: a state made for it would be
+		// refused by its row and never deleted.
+		m.logPacket(md.From, 3, "initial Main Mode message is invalid: its Encrypted Flag is on; dropped")
+		return
+	}
 	st := m.byCookies[cookieKey(h.ICookie, h.RCookie)]
+	if st != nil && st.Initiator && h.RCookie == [8]byte{} {
+		// Our own MI1 reflected back: a reply always has the responder's cookie.
+		m.log(st, 3, "Main Mode message with a zero responder cookie is not a reply; dropped")
+		return
+	}
 	if st == nil && h.RCookie != [8]byte{} {
 		// MR1: our MainI1 state does not know the responder cookie yet.
 		if i := m.byCookies[cookieKey(h.ICookie, [8]byte{})]; i != nil && i.Kind == StateMainI1 {
@@ -409,10 +420,8 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 	}
 	m.announce(st)
 	if st.Kind.IsISAKMPEstablished() || st.Kind.IsIPsecEstablished() {
-		if st.k.dh != nil {
-			st.k.dh.Zero()
-			st.k.dh = nil
-		}
+		st.k.shed()
+		st.P1.Reply, st.P2.Reply = nil, nil
 	}
 	if row.Flags&FlagReleasePendingP2 != 0 && st.Kind.IsISAKMPEstablished() {
 		m.releasePending(st)

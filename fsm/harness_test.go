@@ -183,3 +183,5 @@ func (n *testNet) afterAll(t testing.TB) {
 		n.advance(t, 10*time.Second)
 	}
 }
+
+func netipMust(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

@@ -171,6 +171,18 @@ type keys struct {
 	gxyQM  []byte
 }
 
+// shed drops what an established SA no longer needs: the DH private value,
+// the public values, nonces and the SA body (memory per SA pair is a
+// target); SKEYID_d/a, the encryption key and the IV chain stay.
+func (k *keys) shed() {
+	if k.dh != nil {
+		k.dh.Zero()
+		k.dh = nil
+	}
+	clear(k.gxyQM)
+	k.gxi, k.gxr, k.ni, k.nr, k.saiB, k.gxyQM, k.newIV = nil, nil, nil, nil, nil, nil, nil
+}
+
 func (k *keys) zero() {
 	if k == nil {
 		return

@@ -184,7 +184,10 @@ var Table = []Row{
 		Required: p(spec.PayloadHash, spec.PayloadSA, spec.PayloadNonce), Optional: qopt, Timeout: EventSAReplace,
 		Name: "quick_inR1_outI2", Flow: "HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr] --> HDR*, HASH(3)",
 		Processor: quickInR1OutI2},
-	{From: StateQuickR1, To: StateQuickR2, Auth: AuthSetAll, Flags: FlagEncrypted,
+	// D: pluto resends QR1 from QUICK_R1 on a timer; our responders never
+	// retransmit on their own (Row.Armed), so a lost QR1 is recovered by
+	// answering the initiator's resent QI1 instead (as libreswan does).
+	{From: StateQuickR1, To: StateQuickR2, Auth: AuthSetAll, Flags: FlagEncrypted | FlagRetransmitOnDuplicate,
 		Required: p(spec.PayloadHash), Timeout: EventSAReplace,
 		Name: "quick_inI2", Flow: "HDR*, HASH(3) -->", Processor: quickInI2},
 	{From: StateQuickI2, Auth: AuthSetAll, Flags: FlagInitiator | FlagEncrypted | FlagRetransmitOnDuplicate,
@@ -209,7 +212,10 @@ var Table = []Row{
 func (r *Row) Armed() Event {
 	switch r.Timeout {
 	case EventRetransmit:
-		if r.Flags&FlagInitiator == 0 {
+		// Responders never retransmit Main Mode on their own (CVE-2016-5361:
+		// unauthenticated amplification); QR1 is protected by an
+		// authenticated ISAKMP SA, and resending it recovers a lost QI2.
+		if r.Flags&FlagInitiator == 0 && !r.From.IsQuick() {
 			return EventSADiscard
 		}
 	case EventSAReplace:

@@ -293,29 +293,41 @@ func TestTableRows(t *testing.T) {
 	}
 }
 
-// TestResponderNeverRetransmits: CVE-2016-5361. A responder's state after
-// the first message is discarded, never retransmitted; and no responder row
-// arms a retransmission at all.
+// TestResponderNeverRetransmits: CVE-2016-5361. A Main Mode responder's
+// state is discarded, never retransmitted: no unauthenticated message is
+// resent on a timer. The Quick Mode responder does resend QR1, which travels
+// under an authenticated ISAKMP SA (a lost QI2 is recovered that way).
 func TestResponderNeverRetransmits(t *testing.T) {
-	for _, s := range []StateKind{StateMainR0, StateQuickR0} {
-		r := rowFor(s, AuthSetAll)
-		if r == nil {
-			t.Fatalf("no row for %s", s)
-		}
-		if s == StateMainR0 && r.Timeout != EventSADiscard {
-			t.Errorf("MAIN_R0 row timeout %s, want EVENT_SA_DISCARD", r.Timeout)
-		}
-		if r.Armed() == EventRetransmit {
-			t.Errorf("%s row arms a retransmission", s)
-		}
+	if r := rowFor(StateMainR0, AuthSetAll); r == nil || r.Timeout != EventSADiscard || r.Armed() == EventRetransmit {
+		t.Errorf("MAIN_R0 row: %+v", r)
+	}
+	if r := rowFor(StateQuickR0, AuthSetAll); r == nil || r.Armed() != EventRetransmit {
+		t.Errorf("QUICK_R0 row does not retransmit QR1: %+v", r)
 	}
 	for i, r := range Table {
-		if r.Flags&FlagInitiator == 0 && r.Armed() == EventRetransmit {
+		if r.Flags&FlagInitiator == 0 && !r.From.IsQuick() && r.Armed() == EventRetransmit {
 			t.Errorf("row %d (%s, responder) arms EVENT_RETRANSMIT", i, r.From)
 		}
 		if r.Flags&FlagInitiator != 0 && r.To != StateUndefined && !r.To.IsISAKMPEstablished() &&
 			!r.To.IsIPsecEstablished() && r.Armed() != EventRetransmit {
 			t.Errorf("row %d (%s, initiator) waits for an answer without retransmitting", i, r.From)
+		}
+	}
+}
+
+// TestResponderAnswersDuplicates: since a responder never retransmits on
+// its own, every responder state that has sent a reply must answer a
+// duplicate of the message that brought it there (D on its own row), or a
+// lost reply could never be recovered.
+func TestResponderAnswersDuplicates(t *testing.T) {
+	for _, r := range Table {
+		if r.Flags&FlagInitiator != 0 || r.Flags&FlagReply == 0 || r.To == StateUndefined {
+			continue
+		}
+		for i := rowIndex[r.To]; i >= 0 && i < len(Table) && Table[i].From == r.To; i++ {
+			if Table[i].Flags&FlagRetransmitOnDuplicate == 0 {
+				t.Errorf("%s sent a reply, but its row %d does not answer duplicates", r.To, i)
+			}
 		}
 	}
 }

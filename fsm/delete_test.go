@@ -1,0 +1,259 @@
+package fsm
+
+// Delete notifications and the protection of Informational exchanges
+// (IKEV1-REFERENCE.md §6.1: Deletes only when authenticated, HASH(1)
+// always verified, CVE-2019-10155).
+
+import (
+	"testing"
+	"time"
+
+	"goswan/payloads"
+	"goswan/spec"
+)
+
+// TestTerminateSendsDeletes: terminating the connection on west deletes
+// the IPsec SA then the ISAKMP SA, and tells east, which removes both.
+func TestTerminateSendsDeletes(t *testing.T) {
+	n, west, east := establish(t, pairOpts{})
+	if got := west.m.Terminate(n.now, "west-east"); got != 2 {
+		t.Errorf("Terminate deleted %d states, want 2", got)
+	}
+	n.pump(t)
+	for _, e := range []*testEnv{west, east} {
+		if countStates(e.m, nil) != 0 {
+			t.Errorf("states left: %s", stateSummary(e.m))
+		}
+		if len(e.deleted) != 1 || e.deleted[0] != e.installed[0] {
+			t.Errorf("kernel: %d installed, %d deleted", len(e.installed), len(e.deleted))
+		}
+		checkIndexes(t, e.m)
+	}
+	if !east.hasLine(0, `"west-east" #2: received Delete SA payload: deleting IPSEC State #2`) ||
+		!east.hasLine(0, `"west-east" #1: received Delete SA payload: deleting ISAKMP State #1`) {
+		t.Errorf("east:\n%s", east.allLines())
+	}
+	// Two protected Informationals, nothing in the clear.
+	if c := countPackets(n, func(p packet) bool {
+		return p.from == westAddr && isExchange(p, spec.ExchangeInfo) && header(p).Flags&spec.FlagEncryption != 0
+	}); c != 2 {
+		t.Errorf("west sent %d protected Informationals, want 2", c)
+	}
+}
+
+// TestDeleteIPsecOnly: deleting only the IPsec state removes just that on
+// both ends; the ISAKMP SA stays and carries a new Quick Mode.
+func TestDeleteIPsecOnly(t *testing.T) {
+	n, west, east := establish(t, pairOpts{})
+	if !west.m.DeleteState(n.now, 2) {
+		t.Fatal("DeleteState(2) found nothing")
+	}
+	n.pump(t)
+	if got := stateSummary(west.m); got != "#1 STATE_MAIN_I4" {
+		t.Errorf("west: %s", got)
+	}
+	if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3" {
+		t.Errorf("east: %s", got)
+	}
+	for _, e := range []*testEnv{west, east} {
+		if len(e.deleted) != 1 {
+			t.Errorf("%d SAs deleted", len(e.deleted))
+		}
+		checkIndexes(t, e.m)
+	}
+	if west.m.DeleteState(n.now, 2) {
+		t.Error("deleted #2 twice")
+	}
+	west.m.Initiate(n.now, west.conns[0], "again")
+	n.pump(t)
+	if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3, #3 STATE_QUICK_R2" {
+		t.Errorf("east: %s", got)
+	}
+	// Deleting the ISAKMP SA alone leaves the IPsec SA on both ends.
+	west.m.DeleteState(n.now, 1)
+	n.pump(t)
+	if got := stateSummary(west.m); got != "#3 STATE_QUICK_I2" {
+		t.Errorf("west: %s", got)
+	}
+	if got := stateSummary(east.m); got != "#3 STATE_QUICK_R2" {
+		t.Errorf("east: %s", got)
+	}
+	// With no ISAKMP SA left, deleting the IPsec SA cannot tell the peer.
+	sent := west.sent
+	west.m.DeleteState(n.now, 3)
+	if west.sent != sent {
+		t.Error("a Delete was sent without an ISAKMP SA")
+	}
+	checkIndexes(t, west.m)
+	checkIndexes(t, east.m)
+}
+
+// TestInformationalBadHash: a protected Delete whose HASH(1) is wrong is
+// ignored; the same Delete with the right hash is obeyed.
+func TestInformationalBadHash(t *testing.T) {
+	n, west, east := establish(t, pairOpts{})
+	p1 := west.m.State(1)
+	ipsec := west.m.State(2).IPsec
+	del := func() payloads.Payload {
+		return &payloads.Delete{DOI: spec.DOIIPsec, Protocol: spec.ProtoESP, SPISize: 4, SPIs: [][]byte{ipsec.InboundSPI}}
+	}
+	n.deliver(t, east, sealedInfo(west.m, p1, del(), true), westAddr)
+	if !east.hasLine(3, "received HASH(1) does not match computed value in Informational Exchange; message ignored") {
+		t.Errorf("east:\n%s", east.allLines())
+	}
+	if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3, #2 STATE_QUICK_R2" {
+		t.Errorf("east after a bad hash: %s", got)
+	}
+	// An ISAKMP Delete with a bad hash changes nothing either.
+	spi := append(p1.ICookie[:], p1.RCookie[:]...)
+	n.deliver(t, east, sealedInfo(west.m, p1, &payloads.Delete{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP, SPISize: 16, SPIs: [][]byte{spi}}, true), westAddr)
+	if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3, #2 STATE_QUICK_R2" {
+		t.Errorf("east after a bad hash: %s", got)
+	}
+	// A good one is obeyed.
+	n.deliver(t, east, sealedInfo(west.m, p1, del(), false), westAddr)
+	if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3" {
+		t.Errorf("east after a good Delete: %s\n%s", got, east.allLines())
+	}
+	checkIndexes(t, east.m)
+}
+
+// TestInformationalReplay: a protected Informational replayed with its
+// Message ID is dropped; one from another address is dropped.
+func TestInformationalReplay(t *testing.T) {
+	n, west, east := establish(t, pairOpts{})
+	p1 := west.m.State(1)
+	ipsec := west.m.State(2).IPsec
+	msg := sealedInfo(west.m, p1, &payloads.Notify{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP, NotifyType: spec.InvalidSPI}, false)
+	n.deliver(t, east, msg, westAddr)
+	n.deliver(t, east, msg, westAddr)
+	if !east.hasLine(3, "zero or reused Message ID") {
+		t.Errorf("replay accepted:\n%s", east.allLines())
+	}
+	del := sealedInfo(west.m, p1, &payloads.Delete{DOI: spec.DOIIPsec, Protocol: spec.ProtoESP, SPISize: 4, SPIs: [][]byte{ipsec.InboundSPI}}, false)
+	n.deliver(t, east, del, netipMust("198.51.100.7:500"))
+	if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3, #2 STATE_QUICK_R2" {
+		t.Errorf("east obeyed a Delete from another address: %s", got)
+	}
+}
+
+// TestClearDeleteAfterEstablishment: a Delete in the clear, once the
+// ISAKMP SA is up, is dropped ("must be encrypted").
+func TestClearDeleteAfterEstablishment(t *testing.T) {
+	n, west, east := establish(t, pairOpts{})
+	p1 := west.m.State(1)
+	spi := append(p1.ICookie[:], p1.RCookie[:]...)
+	b := payloads.Build(payloads.Header{ICookie: p1.ICookie, RCookie: p1.RCookie, Exchange: spec.ExchangeInfo},
+		&payloads.Delete{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP, SPISize: 16, SPIs: [][]byte{spi}})
+	n.deliver(t, east, b, westAddr)
+	if !east.hasLine(3, "Informational Exchange message must be encrypted; dropped") {
+		t.Errorf("east:\n%s", east.allLines())
+	}
+	// Before establishment (or on unknown cookies) it is only logged.
+	var ic [8]byte
+	ic[0] = 7
+	b = payloads.Build(payloads.Header{ICookie: ic, Exchange: spec.ExchangeInfo},
+		&payloads.Delete{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP, SPISize: 16, SPIs: [][]byte{spi}})
+	n.deliver(t, east, b, westAddr)
+	if !east.hasLine(3, "ignoring Delete SA payload: not protected by an established ISAKMP SA") {
+		t.Errorf("east:\n%s", east.allLines())
+	}
+	if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3, #2 STATE_QUICK_R2" {
+		t.Errorf("east: %s", got)
+	}
+}
+
+// TestShutdown: every state goes, the peer is told and removes its own.
+func TestShutdown(t *testing.T) {
+	n, west, east := establish(t, pairOpts{})
+	west.m.Initiate(n.now, west.conns[0], "second")
+	n.pump(t)
+	west.m.Shutdown(n.now)
+	n.pump(t)
+	for _, e := range []*testEnv{west, east} {
+		if countStates(e.m, nil) != 0 {
+			t.Errorf("states left: %s", stateSummary(e.m))
+		}
+		if len(e.deleted) != 2 {
+			t.Errorf("%d SAs deleted, want 2", len(e.deleted))
+		}
+		checkIndexes(t, e.m)
+	}
+}
+
+// TestLifetimeExpiry: without rekeying, the ISAKMP SA (1 h) and then the
+// IPsec SA (8 h) expire on both ends; the kernel SAs are removed.
+func TestLifetimeExpiry(t *testing.T) {
+	n, west, east := establish(t, pairOpts{})
+	n.advance(t, time.Hour-time.Second)
+	if countStates(west.m, nil) != 2 || countStates(east.m, nil) != 2 {
+		t.Fatalf("expired early: %s / %s", stateSummary(west.m), stateSummary(east.m))
+	}
+	n.advance(t, time.Second)
+	if got := stateSummary(west.m); got != "#2 STATE_QUICK_I2" {
+		t.Errorf("west after 1h: %s", got)
+	}
+	if got := stateSummary(east.m); got != "#2 STATE_QUICK_R2" {
+		t.Errorf("east after 1h: %s", got)
+	}
+	n.advance(t, 7*time.Hour)
+	for _, e := range []*testEnv{west, east} {
+		if countStates(e.m, nil) != 0 || len(e.deleted) != 1 || e.deleted[0] != e.installed[0] {
+			t.Errorf("after 8h: %s, %d deleted", stateSummary(e.m), len(e.deleted))
+		}
+		if !e.hasLine(0, "STATE_QUICK_") || !e.hasLine(0, "lifetime expired, deleting") {
+			t.Errorf("expiry not logged:\n%s", e.allLines())
+		}
+		checkIndexes(t, e.m)
+	}
+}
+
+// failingEnv refuses to install SAs.
+type failingEnv struct{ *testEnv }
+
+func (e failingEnv) Install(st *State, sa *IPsecSA, inboundOnly bool) error {
+	return errInstall
+}
+
+var errInstall = errorString("kernel says no")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// TestInstallFailure: when the kernel refuses an SA, the transition does
+// not happen, nothing is reported installed, and nothing that was not
+// installed is deleted.
+func TestInstallFailure(t *testing.T) {
+	for _, side := range []string{"responder", "initiator"} {
+		t.Run(side, func(t *testing.T) {
+			n, west, east := newPair(t, pairOpts{})
+			e := east
+			if side == "initiator" {
+				e = west
+			}
+			e.m.env = failingEnv{e}
+			w := "whack-kernel"
+			west.m.Initiate(n.now, west.conns[0], w)
+			n.pump(t)
+			if !e.hasLine(32, "had internal error: kernel says no") {
+				t.Errorf("%s:\n%s", side, e.allLines())
+			}
+			n.afterAll(t)
+			if !west.wasReleased(w) {
+				t.Error("whack not released")
+			}
+			if got := stateSummary(west.m); got != "#1 STATE_MAIN_I4" {
+				t.Errorf("west: %s\n%s", got, west.allLines())
+			}
+			if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3" {
+				t.Errorf("east: %s", got)
+			}
+			if len(e.deleted) != 0 {
+				t.Errorf("deleted %d SAs that were never installed", len(e.deleted))
+			}
+			checkIndexes(t, west.m)
+			checkIndexes(t, east.m)
+		})
+	}
+}
