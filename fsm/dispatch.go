@@ -180,7 +180,8 @@ func (m *Machine) infoPacket(md *Digest, raw []byte) {
 			return
 		}
 		// Unauthenticated: log what it says, trust nothing.
-		info := &State{Kind: StateInfo, Conn: nil, timerIndex: -1}
+		info := &State{Kind: StateInfo}
+		info.timer.index, info.dpdTimer.index = -1, -1
 		if p1 != nil {
 			info = p1
 		}
@@ -414,7 +415,7 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 		m.schedule(st, EventSADiscard, m.cfg.HalfOpenTimeout)
 	case EventSAReplace, EventSAExpire:
 		st.Since = m.now
-		m.schedule(st, EventSAExpire, st.Lifetime)
+		m.scheduleEstablished(st)
 	default:
 		m.cancel(st)
 	}
@@ -422,6 +423,9 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 	if st.Kind.IsISAKMPEstablished() || st.Kind.IsIPsecEstablished() {
 		st.k.shed()
 		st.P1.Reply, st.P2.Reply = nil, nil
+	}
+	if st.Kind.IsISAKMPEstablished() {
+		m.afterISAKMPEstablished(st)
 	}
 	if row.Flags&FlagReleasePendingP2 != 0 && st.Kind.IsISAKMPEstablished() {
 		m.releasePending(st)

@@ -106,19 +106,20 @@ func checkIndexes(t testing.TB, m *Machine) {
 			t.Errorf("byMsgID[%08x] holds deleted state #%d %s", k.msgid, st.Serial, st.Kind)
 		}
 	}
-	for i, st := range m.timers {
+	for i, tm := range m.timers {
+		st := tm.st
 		if m.bySerial[st.Serial] != st {
 			t.Errorf("timer holds deleted state #%d %s", st.Serial, st.Kind)
 		}
-		if st.timerIndex != i {
-			t.Errorf("timer index of #%d is %d, at %d", st.Serial, st.timerIndex, i)
+		if tm.index != i {
+			t.Errorf("timer index of #%d is %d, at %d", st.Serial, tm.index, i)
 		}
 	}
 	for _, st := range m.bySerial {
 		if st.Kind == StateMainR0 || st.Kind == StateQuickR0 {
 			t.Errorf("#%d is left in %s", st.Serial, st.Kind)
 		}
-		if st.timerIndex < 0 && st.Kind != StateMainI4 && st.Kind != StateMainR3 &&
+		if st.timer.index < 0 && st.Kind != StateMainI4 && st.Kind != StateMainR3 &&
 			!st.Kind.IsIPsecEstablished() {
 			t.Errorf("#%d %s has no timer: it would live forever", st.Serial, st.Kind)
 		}

@@ -37,6 +37,13 @@ func informational(m *Machine, p1 *State, md *Digest) error {
 				m.logInfo(p1, md, "ignoring informational payload, type %s", pl.NotifyType)
 				continue
 			}
+			p1.dpdLastHeard = m.now
+			if pl.NotifyType == spec.RUThere || pl.NotifyType == spec.RUThereAck {
+				if alive {
+					m.dpdNotify(p1, pl)
+				}
+				continue
+			}
 			m.log(p1, 3, "received notification %s", pl.NotifyType)
 		case *payloads.Delete:
 			if !protected || !alive {

@@ -35,6 +35,13 @@ type Conn struct {
 	// KeyingTries is how many times a failed negotiation is started anew
 	// (0: forever).
 	KeyingTries int
+	// Rekeying (pluto's --rekeymargin, --rekeyfuzz, --dontrekey).
+	RekeyMargin time.Duration
+	RekeyFuzz   int // percent
+	DontRekey   bool
+	// Dead Peer Detection (RFC 3706): off when DPDDelay is 0.
+	DPDDelay, DPDTimeout time.Duration
+	DPDAction            string // clear, hold (default) or restart
 }
 
 // IPsecSA is a negotiated IPsec SA pair, what the kernel is told to install.
@@ -103,6 +110,9 @@ type Config struct {
 	HalfOpenTimeout time.Duration
 	// MaxIKELifetime and MaxIPsecLifetime cap negotiated lifetimes.
 	MaxIKELifetime, MaxIPsecLifetime time.Duration
+	// UniqueIDs: a new ISAKMP SA for a peer ID replaces those of other
+	// connections with the same peer ID (pluto's --uniqueids).
+	UniqueIDs bool
 }
 
 // DefaultConfig is pluto's: 10 s, 20 s, 40 s retransmissions, lifetimes at
@@ -148,9 +158,24 @@ type State struct {
 	dupReplies  int
 	usedMsgIDs  map[uint32]bool // ISAKMP SA: message IDs seen or used (RFC 2408 §3.1)
 
-	timerAt    time.Time
-	timerEvent Event
-	timerIndex int
+	timer     timer         // retransmit, discard, replace or expire
+	dpdTimer  timer         // Dead Peer Detection, on established ISAKMP SAs
+	margin    time.Duration // rekey margin chosen at establishment
+	replacing bool          // a rekey: do not start Quick Mode when this ISAKMP SA comes up
+
+	// Dead Peer Detection (RFC 3706).
+	peerDPD        bool      // the peer sent the DPD Vendor ID
+	dpdSeq         uint32    // last R-U-THERE sequence number sent
+	dpdLastHeard   time.Time // last authenticated message from the peer
+	initialContact bool      // the peer sent INITIAL-CONTACT in this exchange
+}
+
+// timer is one armed event of a state, an entry of the machine's heap.
+type timer struct {
+	st    *State
+	ev    Event
+	at    time.Time
+	index int // position in the heap, -1 when not armed
 }
 
 // keys is the secret material of a state. Go cannot guarantee that memory
@@ -235,7 +260,10 @@ type Machine struct {
 	byCookies map[[16]byte]*State // ISAKMP SAs by icookie|rcookie (rcookie zero while unknown)
 	byMsgID   map[msgKey]*State
 	timers    timerHeap
-	now       time.Time
+	// newest established SA of each kind per connection name (rekeying
+	// replaces only the newest).
+	newestISAKMP, newestIPsec map[string]uint64
+	now                       time.Time
 }
 
 type msgKey struct {
@@ -255,6 +283,9 @@ func NewMachine(env Env, cfg Config) *Machine {
 		bySerial:  make(map[uint64]*State),
 		byCookies: make(map[[16]byte]*State),
 		byMsgID:   make(map[msgKey]*State),
+
+		newestISAKMP: make(map[string]uint64),
+		newestIPsec:  make(map[string]uint64),
 	}
 }
 
@@ -267,7 +298,9 @@ func cookieKey(i, r [8]byte) [16]byte {
 
 func (m *Machine) newState(kind StateKind, c *Conn) *State {
 	m.serial++
-	st := &State{Serial: m.serial, Kind: kind, Conn: c, timerIndex: -1, Since: m.now}
+	st := &State{Serial: m.serial, Kind: kind, Conn: c, Since: m.now}
+	st.timer = timer{st: st, index: -1}
+	st.dpdTimer = timer{st: st, index: -1}
 	m.bySerial[st.Serial] = st
 	return st
 }
@@ -327,56 +360,62 @@ func (m *Machine) newMsgID(p1 *State) uint32 {
 
 // ---- timers ----
 
-type timerHeap []*State
+type timerHeap []*timer
 
 func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].timerAt.Before(h[j].timerAt) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
 func (h timerHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].timerIndex, h[j].timerIndex = i, j
+	h[i].index, h[j].index = i, j
 }
-func (h *timerHeap) Push(x any) { st := x.(*State); st.timerIndex = len(*h); *h = append(*h, st) }
+func (h *timerHeap) Push(x any) { t := x.(*timer); t.index = len(*h); *h = append(*h, t) }
 func (h *timerHeap) Pop() any {
 	old := *h
-	st := old[len(old)-1]
+	t := old[len(old)-1]
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
-	st.timerIndex = -1
-	return st
+	t.index = -1
+	return t
 }
 
-func (m *Machine) schedule(st *State, ev Event, after time.Duration) {
-	m.cancel(st)
+// schedule arms st's main timer (one event at a time: the new one replaces it).
+func (m *Machine) schedule(st *State, ev Event, after time.Duration) { m.arm(&st.timer, ev, after) }
+
+func (m *Machine) arm(t *timer, ev Event, after time.Duration) {
+	m.disarm(t)
 	if ev == EventNull {
 		return
 	}
-	st.timerEvent, st.timerAt = ev, m.now.Add(after)
-	heap.Push(&m.timers, st)
+	t.ev, t.at = ev, m.now.Add(after)
+	heap.Push(&m.timers, t)
 }
 
-func (m *Machine) cancel(st *State) {
-	if st.timerIndex >= 0 {
-		heap.Remove(&m.timers, st.timerIndex)
+func (m *Machine) disarm(t *timer) {
+	if t.index >= 0 {
+		heap.Remove(&m.timers, t.index)
 	}
-	st.timerEvent = EventNull
+	t.ev = EventNull
 }
+
+// cancel disarms st's main timer.
+func (m *Machine) cancel(st *State) { m.disarm(&st.timer) }
 
 // NextTimeout returns when Tick should next be called (zero when no timer is armed).
 func (m *Machine) NextTimeout() time.Time {
 	if len(m.timers) == 0 {
 		return time.Time{}
 	}
-	return m.timers[0].timerAt
+	return m.timers[0].at
 }
 
 // Tick fires every timer due at now.
 func (m *Machine) Tick(now time.Time) {
 	m.now = now
-	for len(m.timers) > 0 && !m.timers[0].timerAt.After(now) {
-		st := heap.Pop(&m.timers).(*State)
-		ev := st.timerEvent
-		st.timerEvent = EventNull
-		m.fire(st, ev)
+	for len(m.timers) > 0 && !m.timers[0].at.After(now) {
+		t := heap.Pop(&m.timers).(*timer)
+		ev := t.ev
+		t.ev = EventNull
+		m.fire(t.st, ev)
 	}
 }
 
@@ -387,9 +426,13 @@ func (m *Machine) fire(st *State, ev Event) {
 	case EventSADiscard:
 		m.debug(st, "discarding half-open state %s", st.Kind)
 		m.deleteState(st, false)
-	case EventSAReplace, EventSAExpire:
+	case EventSAReplace:
+		m.replace(st)
+	case EventSAExpire:
 		m.log(st, 0, "%s: lifetime expired, deleting", st.Kind)
 		m.deleteState(st, true)
+	case EventDPD:
+		m.dpd(st)
 	}
 }
 
@@ -523,8 +566,8 @@ func (m *Machine) Shutdown(now time.Time) {
 
 // Timer returns the event armed for st and how long until it fires.
 func (st *State) Timer(now time.Time) (Event, time.Duration) {
-	if st.timerIndex < 0 {
+	if st.timer.index < 0 {
 		return EventNull, 0
 	}
-	return st.timerEvent, st.timerAt.Sub(now)
+	return st.timer.ev, st.timer.at.Sub(now)
 }

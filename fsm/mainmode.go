@@ -41,14 +41,20 @@ func (m *Machine) initiate(c *Conn, whack any, try int) {
 		}
 		return
 	}
+	m.mainOutI1(c, whack, try, false)
+}
+
+// mainOutI1 starts Main Mode for c (pluto's main_outI1). With replacing,
+// the new ISAKMP SA replaces an old one and starts no Quick Mode itself.
+func (m *Machine) mainOutI1(c *Conn, whack any, try int, replacing bool) {
 	st := m.newState(StateMainI1, c)
-	st.Initiator, st.Whack, st.Try = true, whack, try
+	st.Initiator, st.Whack, st.Try, st.replacing = true, whack, try, replacing
 	st.ICookie = m.newCookie()
 	st.Local, st.Remote = c.Local, c.Remote
 	st.usedMsgIDs = make(map[uint32]bool)
 	st.k = &keys{}
 	sa := proposal.BuildPhase1SA(c.P1)
-	chain := payloads.EncodePayloads([]payloads.Payload{sa})
+	chain := payloads.EncodePayloads([]payloads.Payload{sa, &payloads.VendorID{Data: dpdVendorID}})
 	st.k.saiB = bytes.Clone(sa.Body())
 	h := payloads.Header{ICookie: st.ICookie, Version: payloads.Version, Exchange: spec.ExchangeIDProt}
 	st.lastSent = m.frame(st, h, spec.PayloadSA, chain, false)
@@ -93,7 +99,7 @@ func (m *Machine) setupPhase1(st *State, ch proposal.Phase1Choice) error {
 	if k.group, err = oakley.GroupByID(ch.Alg.Group); err != nil {
 		return notifyErr(spec.NoProposalChosen, "group %s: %v", ch.Alg.Group, err)
 	}
-	st.P1, st.Auth, st.Lifetime = ch, ch.Auth, ch.Lifetime
+	st.P1, st.Auth, st.Lifetime = ch, ch.Auth, minLife(ch.Lifetime, st.Conn.P1.Lifetime)
 	return nil
 }
 
@@ -109,7 +115,8 @@ func mainInI1OutR1(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	st.k.saiB = bytes.Clone(sa.Body())
-	md.setReply(spec.PayloadSA, payloads.EncodePayloads([]payloads.Payload{ch.Reply}))
+	noteVendorIDs(st, md)
+	md.setReply(spec.PayloadSA, payloads.EncodePayloads([]payloads.Payload{ch.Reply, &payloads.VendorID{Data: dpdVendorID}}))
 	return nil
 }
 
@@ -124,6 +131,7 @@ func mainInR1OutI2(m *Machine, st *State, md *Digest) error {
 	if err := m.setupPhase1(st, ch); err != nil {
 		return err
 	}
+	noteVendorIDs(st, md)
 	// Now the responder's cookie is known: index by the full pair.
 	delete(m.byCookies, cookieKey(st.ICookie, [8]byte{}))
 	st.RCookie = md.Msg.Header.RCookie
@@ -195,7 +203,14 @@ func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
 	id := m.localIDPayload(st)
 	k := st.k
 	hash := oakley.HashI(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, id.Body())
-	md.setReply(spec.PayloadID, payloads.EncodePayloads([]payloads.Payload{id, &payloads.Hash{Data: hash}}))
+	ps := []payloads.Payload{id, &payloads.Hash{Data: hash}}
+	if m.isakmpFor(st.Conn) == nil && !st.replacing {
+		// Our first ISAKMP SA with this peer: tell it to drop anything it
+		// still has from us (RFC 2407 §4.6.3.3).
+		ps = append(ps, &payloads.Notify{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP,
+			SPI: cookiePair(st), NotifyType: spec.InitialContact})
+	}
+	md.setReply(spec.PayloadID, payloads.EncodePayloads(ps))
 	return nil
 }
 
@@ -277,6 +292,7 @@ func mainInI3OutR3(m *Machine, st *State, md *Digest) error {
 	if !oakley.Equal(want, got.Data) {
 		return notifyErr(spec.InvalidHashInformation, "received Hash Payload does not match computed value")
 	}
+	noteInitialContact(st, md)
 	ours := m.localIDPayload(st)
 	hash := oakley.HashR(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, ours.Body())
 	md.setReply(spec.PayloadID, payloads.EncodePayloads([]payloads.Payload{ours, &payloads.Hash{Data: hash}}))
@@ -295,7 +311,18 @@ func mainInR3(m *Machine, st *State, md *Digest) error {
 	if !oakley.Equal(want, got.Data) {
 		return notifyErr(spec.InvalidHashInformation, "received Hash Payload does not match computed value")
 	}
+	noteInitialContact(st, md)
 	return nil
+}
+
+// noteInitialContact records an INITIAL-CONTACT notification in the
+// (decrypted, authenticated) last Main Mode message.
+func noteInitialContact(st *State, md *Digest) {
+	for _, p := range md.Msg.All(spec.PayloadN) {
+		if n, ok := p.(*payloads.Notify); ok && n.NotifyType == spec.InitialContact {
+			st.initialContact = true
+		}
+	}
 }
 
 // releasePending starts the Quick Mode an initiating whack asked for, once
@@ -306,7 +333,7 @@ func (m *Machine) releasePending(p1 *State) {
 	}
 	w := p1.Whack
 	p1.Whack = nil
-	if p1.Conn.IPsec {
+	if p1.Conn.IPsec && !p1.replacing {
 		m.quickOutI1(p1, p1.Conn, w)
 		return
 	}

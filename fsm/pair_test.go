@@ -167,6 +167,13 @@ type pairOpts struct {
 	pfs        spec.Group
 	transport  bool
 	pskW, pskE string
+	rekey      bool // rekey before expiry (default: --dontrekey)
+	ikeLife    time.Duration
+	ipsecLife  time.Duration
+	dpd        time.Duration // DPD delay (timeout 3x), 0 = off
+	dpdAction  string
+	margin     time.Duration // rekey margin (default 9m)
+	fuzz       int           // rekey fuzz percent (default 100)
 }
 
 func mustConn(t testing.TB, name string, local, remote netip.AddrPort, ln, rn Client, o pairOpts) *Conn {
@@ -192,7 +199,15 @@ func mustConn(t testing.TB, name string, local, remote netip.AddrPort, ln, rn Cl
 	mode := spec.EncapTunnel
 	c := &Conn{
 		Name: name, Local: local, Remote: remote, Auth: spec.AuthPSK, IPsec: true, KeyingTries: 1,
-		P1: proposal.Phase1Policy{Algs: ike, Auth: spec.AuthPSK, Lifetime: time.Hour},
+		P1:        proposal.Phase1Policy{Algs: ike, Auth: spec.AuthPSK, Lifetime: time.Hour},
+		DontRekey: !o.rekey, RekeyMargin: 9 * time.Minute, RekeyFuzz: 100,
+		DPDDelay: o.dpd, DPDTimeout: 3 * o.dpd, DPDAction: o.dpdAction,
+	}
+	if o.ikeLife != 0 {
+		c.P1.Lifetime = o.ikeLife
+	}
+	if o.margin != 0 {
+		c.RekeyMargin, c.RekeyFuzz = o.margin, o.fuzz
 	}
 	if o.transport {
 		mode = spec.EncapTransport
@@ -200,6 +215,9 @@ func mustConn(t testing.TB, name string, local, remote netip.AddrPort, ln, rn Cl
 		c.LocalNet, c.RemoteNet, c.HasClients = ln, rn, true
 	}
 	c.P2 = proposal.Phase2Policy{ESP: esp, Mode: mode, PFSGroup: pfs, Lifetime: 8 * time.Hour}
+	if o.ipsecLife != 0 {
+		c.P2.Lifetime = o.ipsecLife
+	}
 	return c
 }
 

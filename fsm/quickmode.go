@@ -15,6 +15,7 @@ package fsm
 import (
 	"bytes"
 	"net/netip"
+	"time"
 
 	"goswan/fsm/proposal"
 	"goswan/oakley"
@@ -207,7 +208,7 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 	st.Conn = c
 	espSPI, ahSPI, cpi := m.allocSPIs(c.P2)
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
-	ch, err := proposal.SelectPhase2(sa, c.P2, m.cfg.MaxIPsecLifetime, espSPI, ahSPI, cpi)
+	ch, err := proposal.SelectPhase2(sa, c.P2, minLife(c.P2.Lifetime, m.cfg.MaxIPsecLifetime), espSPI, ahSPI, cpi)
 	if err != nil {
 		return proposalErr(err)
 	}
@@ -230,6 +231,16 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 			return notifyErr(spec.InvalidKeyInformation, "peer's KE is unusable: %v", err)
 		}
 		ps = append(ps, &payloads.KE{Data: k.dh.Public()})
+	}
+	if proposed := proposedLifetime(ch.Reply); proposed > ch.Lifetime {
+		// We shortened the lifetime: say so (RFC 2407 §4.6.3.1).
+		attrs := payloads.AppendAttributes(nil, []payloads.Attribute{
+			payloads.NewTV(uint16(spec.IPsecSALifeType), uint16(spec.LifeSeconds)),
+			payloads.NewVariable(uint16(spec.IPsecSALifeDuration), uint64(ch.Lifetime/time.Second)),
+		})
+		ps = append(ps, &payloads.Notify{DOI: spec.DOIIPsec, Protocol: spec.ProtoESP,
+			SPI: firstNonNil(espSPI, ahSPI), NotifyType: spec.ResponderLifetime, Data: attrs})
+		m.log(st, 0, "responder lifetime: %ds instead of the proposed %ds", int(ch.Lifetime/time.Second), int(proposed/time.Second))
 	}
 	if ci != nil {
 		// Echo the IDs exactly as received.
@@ -305,7 +316,11 @@ func quickInR1OutI2(m *Machine, st *State, md *Digest) error {
 	if err != nil {
 		return proposalErr(err)
 	}
-	st.P2, st.Lifetime = ch, ch.Lifetime
+	st.P2, st.Lifetime = ch, minLife(ch.Lifetime, c.P2.Lifetime)
+	if rl := responderLifetime(md); rl > 0 && rl < st.Lifetime {
+		m.log(st, 0, "peer's RESPONDER-LIFETIME shortens the IPsec SA lifetime to %ds", int(rl/time.Second))
+		st.Lifetime = rl
+	}
 	gx, err := m.pfsKE(st, md, ch.PFSGroup)
 	if err != nil {
 		return err
@@ -343,4 +358,50 @@ func quickInI2(m *Machine, st *State, md *Digest) error {
 	}
 	md.install = st.IPsec
 	return nil
+}
+
+// minLife returns the shorter of two lifetimes (0 means no limit).
+func minLife(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// proposedLifetime reads the seconds lifetime of the first transform of sa
+// (as received: the reply echoes the peer's attributes).
+func proposedLifetime(sa *payloads.SA) time.Duration {
+	if sa == nil || len(sa.Proposals) == 0 || len(sa.Proposals[0].Transforms) == 0 {
+		return 0
+	}
+	return secondsLifetime(sa.Proposals[0].Transforms[0].Attributes)
+}
+
+// secondsLifetime finds a LIFE_DURATION that follows LIFE_TYPE seconds.
+func secondsLifetime(attrs []payloads.Attribute) time.Duration {
+	seconds := false
+	for _, a := range attrs {
+		v, ok := a.Uint()
+		switch spec.IPsecAttr(a.Type) {
+		case spec.IPsecSALifeType:
+			seconds = ok && v == uint64(spec.LifeSeconds)
+		case spec.IPsecSALifeDuration:
+			if seconds && ok && v < 1<<32 {
+				return time.Duration(v) * time.Second
+			}
+		}
+	}
+	return 0
+}
+
+// responderLifetime reads a RESPONDER-LIFETIME notification in md.
+func responderLifetime(md *Digest) time.Duration {
+	for _, p := range md.Msg.All(spec.PayloadN) {
+		if n, ok := p.(*payloads.Notify); ok && n.NotifyType == spec.ResponderLifetime {
+			if attrs, err := payloads.DecodeAttributes(n.Data); err == nil {
+				return secondsLifetime(attrs)
+			}
+		}
+	}
+	return 0
 }

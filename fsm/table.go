@@ -104,9 +104,10 @@ const (
 	EventSADiscard               // half-open responder state: discard, never retransmit (CVE-2016-5361)
 	EventSAReplace               // established: replace before expiry
 	EventSAExpire                // established: delete
+	EventDPD                     // established ISAKMP SA: Dead Peer Detection (its own timer)
 )
 
-var eventNames = [...]string{"EVENT_NULL", "EVENT_RETRANSMIT", "EVENT_SA_DISCARD", "EVENT_SA_REPLACE", "EVENT_SA_EXPIRE"}
+var eventNames = [...]string{"EVENT_NULL", "EVENT_RETRANSMIT", "EVENT_SA_DISCARD", "EVENT_SA_REPLACE", "EVENT_SA_EXPIRE", "EVENT_DPD"}
 
 func (e Event) String() string { return eventNames[e] }
 
@@ -218,8 +219,6 @@ func (r *Row) Armed() Event {
 		if r.Flags&FlagInitiator == 0 && !r.From.IsQuick() {
 			return EventSADiscard
 		}
-	case EventSAReplace:
-		return EventSAExpire
 	}
 	return r.Timeout
 }

@@ -161,6 +161,11 @@ func (d *Daemon) policy(c *Connection) error {
 	if desc.RekeyFuzz != nil {
 		c.RekeyFuzz = *desc.RekeyFuzz
 	}
+	fc.RekeyMargin, fc.RekeyFuzz, fc.DontRekey = c.RekeyMargin, c.RekeyFuzz, desc.DontRekey
+	fc.DPDDelay, fc.DPDTimeout, fc.DPDAction = desc.DPDDelay, desc.DPDTimeout, desc.DPDAction
+	if fc.DPDDelay > 0 && fc.DPDTimeout == 0 {
+		fc.DPDTimeout = 4 * fc.DPDDelay
+	}
 	ikeLife := desc.IKELifetime
 	if ikeLife == 0 {
 		ikeLife = whack.DefaultIKELifetime

@@ -76,10 +76,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pluto: unexpected argument %q\n", fs.Arg(0))
 		return 1
 	}
-	_, _, _, _ = uniqueids, perpeerlog, perpeerbase, auto
+	_, _, _ = perpeerlog, perpeerbase, auto
 	cfg := Config{IKEPort: *ikeport, Ctlbase: *ctlbase, SecretsFile: *secretsfile, IPsecDir: *ipsecdir,
 		NoRetransmits: *noretrans, Interfaces: ifaces, Machine: fsm.DefaultConfig}
 	cfg.Machine.RetransmitDelay = *retransmit
+	cfg.Machine.UniqueIDs = *uniqueids
 	cfg.Machine.HalfOpenTimeout = *retransmit * 7
 	for _, l := range listen {
 		a, err := netip.ParseAddr(l)

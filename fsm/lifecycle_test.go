@@ -1,0 +1,261 @@
+package fsm
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"goswan/payloads"
+	"goswan/spec"
+)
+
+// step advances the clock by total in steps, firing timers on the way.
+func (n *testNet) step(t testing.TB, total, step time.Duration) {
+	for d := time.Duration(0); d < total; d += step {
+		n.advance(t, step)
+	}
+}
+
+// established returns the established states of kind pred, in serial order.
+func established(m *Machine, pred func(StateKind) bool) []*State {
+	var out []*State
+	for _, st := range m.States() {
+		if pred(st.Kind) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// TestRekeyTimes: the initiator schedules EVENT_SA_REPLACE at lifetime -
+// margin x (1 + random x fuzz), the responder at lifetime - margin/2, so the
+// responder is always later.
+func TestRekeyTimes(t *testing.T) {
+	const margin = 9 * time.Minute
+	for i := 0; i < 20; i++ {
+		_, west, east := establish(t, pairOpts{rekey: true})
+		for _, pair := range [][2]*State{
+			{stateIn(west.m, StateMainI4), stateIn(east.m, StateMainR3)},
+			{stateIn(west.m, StateQuickI2), stateIn(east.m, StateQuickR2)},
+		} {
+			w, e := pair[0], pair[1]
+			life := w.Lifetime
+			ev, in := w.Timer(west.net.now)
+			if ev != EventSAReplace || in > life-margin || in <= life-2*margin {
+				t.Fatalf("initiator %s: %s in %s, want REPLACE in (%s, %s]", w.Kind, ev, in, life-2*margin, life-margin)
+			}
+			eev, ein := e.Timer(west.net.now)
+			if eev != EventSAReplace || ein != life-margin/2 {
+				t.Fatalf("responder %s: %s in %s, want REPLACE in %s", e.Kind, eev, ein, life-margin/2)
+			}
+			if ein <= in {
+				t.Errorf("responder rekeys before the initiator: %s <= %s", ein, in)
+			}
+		}
+	}
+}
+
+// TestRekeyIPsec: the IPsec SA is replaced before it expires, over the
+// live ISAKMP SA, without a gap; the old one is deleted when its margin
+// runs out, on both ends; both ends agree on the new SPIs.
+func TestRekeyIPsec(t *testing.T) {
+	n, west, east := establish(t, pairOpts{rekey: true, ipsecLife: 30 * time.Minute, ikeLife: 2 * time.Hour})
+	for elapsed := time.Duration(0); elapsed < 40*time.Minute; elapsed += 10 * time.Second {
+		n.advance(t, 10*time.Second)
+		for _, e := range []*testEnv{west, east} {
+			if len(established(e.m, isIPsec)) == 0 {
+				t.Fatalf("no IPsec SA at %s: %s", elapsed, stateSummary(e.m))
+			}
+		}
+	}
+	if len(west.installed) < 2 || len(east.installed) < 2 {
+		t.Fatalf("no rekey: west installed %d, east %d", len(west.installed), len(east.installed))
+	}
+	if countStates(west.m, isISAKMP) != 1 || countStates(east.m, isISAKMP) != 1 {
+		t.Errorf("Phase 2 rekey did not reuse the ISAKMP SA: %s / %s", stateSummary(west.m), stateSummary(east.m))
+	}
+	wi, ei := established(west.m, isIPsec), established(east.m, isIPsec)
+	if len(wi) > 2 || len(ei) > 2 || wi[0].Serial == 2 || ei[0].Serial == 2 {
+		t.Fatalf("superseded SAs not deleted: %s / %s", stateSummary(west.m), stateSummary(east.m))
+	}
+	newest := wi[len(wi)-1]
+	if string(newest.IPsec.InboundSPI) != string(ei[len(ei)-1].IPsec.OutboundSPI) {
+		t.Error("ends disagree on the new SA")
+	}
+	if len(west.deleted) == 0 || len(east.deleted) == 0 {
+		t.Error("the old kernel SAs were not removed")
+	}
+	checkIndexes(t, west.m)
+	checkIndexes(t, east.m)
+}
+
+// TestManyRekeys: 1000 rekeys leave a bounded number of states and bounded
+// memory.
+func TestManyRekeys(t *testing.T) {
+	n, west, east := establish(t, pairOpts{rekey: true, ipsecLife: 3 * time.Minute, ikeLife: 6 * time.Minute,
+		margin: time.Minute, fuzz: 50})
+	var ms runtime.MemStats
+	var base uint64
+	maxStates := 0
+	for i := 0; len(west.installed)+len(east.installed) < 2000; i++ {
+		if i > 200000 {
+			t.Fatalf("only %d installs", len(west.installed)+len(east.installed))
+		}
+		n.advance(t, 15*time.Second)
+		for _, e := range []*testEnv{west, east} {
+			if c := countStates(e.m, nil); c > maxStates {
+				maxStates = c
+			}
+			if len(established(e.m, isIPsec)) == 0 {
+				t.Fatalf("gap without an IPsec SA after %d installs: %s", len(e.installed), stateSummary(e.m))
+			}
+		}
+		if i == 200 {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			base = ms.HeapAlloc
+		}
+		// The harness keeps every installed SA and log line; drop them.
+		if len(west.lines) > 1000 {
+			west.lines, west.whacks, east.lines, east.whacks = nil, nil, nil, nil
+			west.deleted, east.deleted = nil, nil
+			n.trace = nil
+		}
+	}
+	if maxStates > 8 {
+		t.Errorf("up to %d states at once", maxStates)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	// The installed lists grow by design (about 200 B a record); the
+	// machines must not.
+	if ms.HeapAlloc > base+8<<20 {
+		t.Errorf("heap grew from %d to %d bytes", base, ms.HeapAlloc)
+	}
+	checkIndexes(t, west.m)
+	checkIndexes(t, east.m)
+	t.Logf("%d + %d installs, at most %d states per machine", len(west.installed), len(east.installed), maxStates)
+}
+
+// TestDontRekeyExpires: with --dontrekey nothing is replaced; the SAs expire.
+func TestDontRekeyExpires(t *testing.T) {
+	n, west, east := establish(t, pairOpts{ipsecLife: 20 * time.Minute})
+	n.step(t, 21*time.Minute, 30*time.Second)
+	if len(west.installed) != 1 || len(east.installed) != 1 {
+		t.Errorf("rekeyed despite --dontrekey: %d/%d", len(west.installed), len(east.installed))
+	}
+	if countStates(west.m, isIPsec) != 0 || countStates(east.m, isIPsec) != 0 {
+		t.Errorf("IPsec SAs outlived their lifetime: %s / %s", stateSummary(west.m), stateSummary(east.m))
+	}
+}
+
+// TestResponderLifetime: the responder shortens the proposed lifetime and
+// says so with RESPONDER-LIFETIME; the initiator adopts it.
+func TestResponderLifetime(t *testing.T) {
+	n, west, east := newPair(t, pairOpts{})
+	east.conns[0].P2.Lifetime = time.Hour // west proposes 8 h
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	w, e := stateIn(west.m, StateQuickI2), stateIn(east.m, StateQuickR2)
+	if w == nil || e == nil {
+		t.Fatalf("not established: %s / %s", stateSummary(west.m), stateSummary(east.m))
+	}
+	if e.Lifetime != time.Hour || w.Lifetime != time.Hour {
+		t.Errorf("lifetimes: west %s east %s, want 1h", w.Lifetime, e.Lifetime)
+	}
+	if !west.anyLine("RESPONDER-LIFETIME shortens the IPsec SA lifetime to 3600s") {
+		t.Errorf("west did not log the RESPONDER-LIFETIME:\n%s", west.allLines())
+	}
+	// A longer lifetime than ours on the responder is not a reason to notify.
+	n2, west2, east2 := newPair(t, pairOpts{})
+	west2.conns[0].P2.Lifetime = time.Hour
+	west2.m.Initiate(n2.now, west2.conns[0], "w")
+	n2.pump(t)
+	if e := stateIn(east2.m, StateQuickR2); e == nil || e.Lifetime != time.Hour || east2.anyLine("responder lifetime") {
+		t.Errorf("responder with a longer lifetime: %v", e)
+	}
+}
+
+// TestDPDDeadPeer: with DPD, a peer that stops answering is declared dead
+// after dpdtimeout and dpdaction is applied.
+func TestDPDDeadPeer(t *testing.T) {
+	for _, action := range []string{"clear", "hold", "restart"} {
+		t.Run(action, func(t *testing.T) {
+			n, west, east := establish(t, pairOpts{dpd: 10 * time.Second, dpdAction: action})
+			// Alive: R_U_THERE is answered, nothing happens.
+			n.step(t, time.Minute, 5*time.Second)
+			if countStates(west.m, isISAKMP) != 1 || countStates(west.m, isIPsec) != 1 {
+				t.Fatalf("live peer declared dead: %s\n%s", stateSummary(west.m), west.allLines())
+			}
+			acks := 0
+			for _, p := range n.trace {
+				if p.from == eastAddr && isExchange(p, spec.ExchangeInfo) {
+					acks++
+				}
+			}
+			if acks < 4 {
+				t.Errorf("only %d R_U_THERE_ACKs from east", acks)
+			}
+			// Dead: east drops off the network.
+			n.drop = func(p packet) bool { return p.from == eastAddr || p.to == eastAddr }
+			n.step(t, 45*time.Second, 5*time.Second)
+			if !west.anyLine("declaring peer dead; dpdaction=" + action) {
+				t.Fatalf("no DPD verdict:\n%s", west.allLines())
+			}
+			if countStates(west.m, isISAKMP) != 0 || countStates(west.m, isIPsec) != 0 {
+				t.Errorf("states survive a dead peer: %s", stateSummary(west.m))
+			}
+			restarted := stateIn(west.m, StateMainI1) != nil
+			if restarted != (action == "restart") {
+				t.Errorf("dpdaction=%s: restarted=%v (%s)", action, restarted, stateSummary(west.m))
+			}
+			_ = east
+		})
+	}
+}
+
+// TestDPDSpoofedAck: an R_U_THERE_ACK with a sequence number we did not
+// send is dropped (CVE-2009-0790 lesson: DPD only on a matching state).
+func TestDPDSpoofedAck(t *testing.T) {
+	n, west, east := establish(t, pairOpts{dpd: 10 * time.Second})
+	p1 := stateIn(west.m, StateMainI4)
+	p1.dpdSeq = 7
+	ep1 := stateIn(east.m, StateMainR3)
+	for _, seq := range []uint32{8, 0} {
+		b := sealedInfo(east.m, ep1, rUThereAck(ep1, seq), false)
+		n.deliver(t, west, b, eastAddr)
+	}
+	if !west.anyLine("ignoring R_U_THERE_ACK 8: we sent 7") {
+		t.Errorf("spoofed ACK not refused:\n%s", west.allLines())
+	}
+}
+
+// TestInitialContact: a peer that rebooted and comes back with
+// INITIAL-CONTACT makes us drop what we had with it.
+func TestInitialContact(t *testing.T) {
+	n, west, east := establish(t, pairOpts{})
+	// West "reboots": a new machine on the same address.
+	fresh := &testEnv{net: n, psk: west.psk, spi: 0x300, conns: west.conns}
+	fresh.m = NewMachine(fresh, DefaultConfig)
+	n.hosts[westAddr] = fresh
+	fresh.m.Initiate(n.now, fresh.conns[0], "w2")
+	n.pump(t)
+	if got := stateSummary(east.m); got != "#3 STATE_MAIN_R3, #4 STATE_QUICK_R2" {
+		t.Errorf("east after INITIAL-CONTACT: %s\n%s", got, east.allLines())
+	}
+	if !east.anyLine("peer sent INITIAL-CONTACT") {
+		t.Error("not logged")
+	}
+	// A second ISAKMP SA from a peer that did not reboot carries no
+	// INITIAL-CONTACT and removes nothing.
+	fresh.m.Initiate(n.now, fresh.conns[0], "w3") // goes straight to Quick Mode
+	n.pump(t)
+	if countStates(east.m, isIPsec) != 2 {
+		t.Errorf("east: %s", stateSummary(east.m))
+	}
+}
+
+func rUThereAck(p1 *State, seq uint32) *payloads.Notify {
+	return &payloads.Notify{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP, SPI: cookiePair(p1),
+		NotifyType: spec.RUThereAck, Data: []byte{byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq)}}
+}
