@@ -59,12 +59,18 @@ func freePort(t *testing.T, ip string) int {
 // socket and secrets file.
 func startDaemon(t *testing.T, ip, secrets string, retransmit time.Duration) *testDaemon {
 	t.Helper()
+	return startDaemonAt(t, ip, freePort(t, ip), secrets, retransmit)
+}
+
+// startDaemonAt is startDaemon on a given port.
+func startDaemonAt(t *testing.T, ip string, port int, secrets string, retransmit time.Duration) *testDaemon {
+	t.Helper()
 	dir := t.TempDir()
 	sf := filepath.Join(dir, "ipsec.secrets")
 	if err := os.WriteFile(sf, []byte(secrets), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	td := &testDaemon{ctlbase: filepath.Join(dir, "pluto"), addr: ip, port: freePort(t, ip),
+	td := &testDaemon{ctlbase: filepath.Join(dir, "pluto"), addr: ip, port: port,
 		log: &syncBuffer{}, done: make(chan struct{})}
 	cfg := Config{IKEPort: td.port, Ctlbase: td.ctlbase, SecretsFile: sf, Machine: fsm.DefaultConfig,
 		Log: NewStderrLogger(td.log)}
