@@ -253,6 +253,7 @@ type scenario struct {
 	peerNet string
 	peerNS  string
 	noPeer  bool // start only our pluto (the peer comes later, if at all)
+	peerUs  *ours // peer "ours": a second goswan pluto in the peer's namespace
 }
 
 func (s *scenario) env() []string {
@@ -288,7 +289,7 @@ func (s *scenario) start() error {
 			return err
 		}
 	}
-	if s.p.transport {
+	if s.p.transport && s.peer != "ours" {
 		if err := s.peerTransport(); err != nil {
 			return err
 		}
@@ -315,6 +316,22 @@ func (s *scenario) start() error {
 
 // startPeer starts the peer implementation in its namespace.
 func (s *scenario) startPeer() error {
+	if s.peer == "ours" {
+		s.peerUs = startOurs(s.t, s.peerNS, s.peerIP)
+		args := []string{"--name", "west-east", "--host", s.peerIP}
+		if !s.p.transport {
+			args = append(args, "--client", s.peerNet)
+		}
+		args = append(args, "--to", "--host", s.usIP)
+		if !s.p.transport {
+			args = append(args, "--client", s.usNet, "--tunnel")
+		}
+		args = append(append(args, "--psk", "--encrypt", "--keyingtries", "1"), s.p.ours...)
+		if out, code := s.peerUs.whack(args...); code != 0 {
+			return fmt.Errorf("peer whack add: exit %d %s", code, out)
+		}
+		return nil
+	}
 	s.name = s.peerNS + "-" + s.peer
 	if out, err := run(s.t, s.env(), 30*time.Second, s.script(), "start", s.name, s.peerNS, s.peerIP, s.usIP, s.peerNet, s.usNet); err != nil {
 		return fmt.Errorf("peer start: %v %s", err, lastLines(out, 10))
@@ -369,6 +386,9 @@ func (s *scenario) stop() {
 	if s.us != nil {
 		s.us.stop()
 	}
+	if s.peerUs != nil {
+		s.peerUs.stop()
+	}
 	if s.name != "" {
 		runScript(s.t, nil, s.script(), "stop", s.name)
 	}
@@ -378,6 +398,14 @@ func (s *scenario) stop() {
 // peerSPIs returns the peer's view of the established IPsec SA: its
 // inbound and outbound SPIs, or "" when it has none.
 func (s *scenario) peerSPIs() (in, out string, raw string) {
+	if s.peer == "ours" {
+		o, _ := s.peerUs.whack("--status")
+		m := regexp.MustCompile(`esp\.([0-9a-f]{8})@` + regexp.QuoteMeta(s.usIP) + ` esp\.([0-9a-f]{8})@` + regexp.QuoteMeta(s.peerIP)).FindStringSubmatch(o)
+		if m == nil {
+			return "", "", o
+		}
+		return m[2], m[1], o
+	}
 	if s.peer == "ss" {
 		o, _ := runScript(s.t, nil, "ss.sh", "swanctl", s.name, "--list-sas")
 		m := regexp.MustCompile(`(?m)^\s+in\s+([0-9a-f]{8}),.*\n\s+out\s+([0-9a-f]{8}),`).FindStringSubmatch(o)
@@ -408,7 +436,12 @@ func (s *scenario) establish() (outSPI, inSPI string, err error) {
 	}
 	var out string
 	var err2 error
-	if s.peer == "ss" {
+	if s.peer == "ours" {
+		var code int
+		if out, code = s.peerUs.whack("--name", "west-east", "--initiate"); code != 0 {
+			err2 = fmt.Errorf("exit %d", code)
+		}
+	} else if s.peer == "ss" {
 		out, err2 = runScript(s.t, nil, "ss.sh", "initiate", s.name, "net")
 	} else {
 		out, err2 = runScript(s.t, nil, "lsw.sh", "up", s.name)
@@ -432,10 +465,11 @@ func TestInterop(t *testing.T) {
 	setup(t)
 	mx := &matrix{rows: map[string]string{}}
 	defer mx.report(t)
-	for _, peer := range peers() {
+	// "ours": two goswan plutos in the two namespaces.
+	for _, peer := range append(peers(), "ours") {
 		for _, role := range []string{"initiator", "responder"} {
 			for _, p := range proposals {
-				if p.onlySS && peer != "ss" {
+				if p.onlySS && peer == "lsw" {
 					continue
 				}
 				key := fmt.Sprintf("%-4s %-10s %s", peer, role, p.name)
