@@ -1,5 +1,10 @@
 module goswan
 
-go 1.26
+go 1.26.0
 
-require github.com/looplab/fsm v1.0.3 // indirect
+require (
+	github.com/looplab/fsm v1.0.3 // indirect
+	github.com/vishvananda/netlink v1.3.1 // indirect
+	github.com/vishvananda/netns v0.0.5 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)

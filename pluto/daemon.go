@@ -21,6 +21,7 @@ import (
 
 	"goswan/fsm"
 	"goswan/pluto/secrets"
+	"goswan/routing"
 	"goswan/spec"
 	"goswan/whack"
 )
@@ -36,7 +37,7 @@ type Config struct {
 	NoRetransmits bool
 	Debug         Debug
 	Machine       fsm.Config
-	Kernel        Kernel
+	Kernel        routing.Kernel
 	Log           *Logger
 	// Now is the clock (tests may replace it).
 	Now func() time.Time
@@ -49,7 +50,8 @@ type Daemon struct {
 	conns   map[string]*Connection
 	secrets *secrets.Store
 	log     *Logger
-	kernel  Kernel
+	kernel  routing.Kernel
+	kg      kernelGlue // kernel.go
 
 	socks  map[netip.AddrPort]*net.UDPConn
 	ctl    *net.UnixListener
@@ -92,7 +94,7 @@ func New(cfg Config) (*Daemon, error) {
 		cfg.Log = NewStderrLogger(os.Stderr)
 	}
 	if cfg.Kernel == nil {
-		cfg.Kernel = NewNoStack()
+		cfg.Kernel = routing.NewNoStack()
 	}
 	d := &Daemon{
 		cfg:    cfg,
@@ -150,7 +152,7 @@ func (d *Daemon) run() {
 		case ev := <-d.events:
 			switch e := ev.(type) {
 			case packetEvent:
-				d.m.HandlePacket(d.cfg.Now(), e.b, e.from, e.to)
+				d.handlePacket(e)
 			case whackEvent:
 				d.handleWhack(e.msg, e.w)
 			case funcEvent:
@@ -160,6 +162,7 @@ func (d *Daemon) run() {
 			d.m.Tick(d.cfg.Now())
 		case <-d.done:
 			d.m.Shutdown(d.cfg.Now())
+			d.kernelShutdown()
 			d.closeSockets()
 			return
 		}
@@ -285,15 +288,6 @@ func (d *Daemon) QuickConn(p1 *fsm.State, local, remote fsm.Client) *fsm.Conn {
 	return d.quickConn(p1, local, remote)
 }
 
-// AllocSPI implements fsm.Env.
-func (d *Daemon) AllocSPI(proto spec.ProtocolID) []byte { return d.kernel.AllocSPI(proto) }
-
-// Install implements fsm.Env.
-func (d *Daemon) Install(st *fsm.State, sa *fsm.IPsecSA, inboundOnly bool) error {
-	return d.kernel.Install(sa, inboundOnly)
-}
-
-// Delete implements fsm.Env.
-func (d *Daemon) Delete(st *fsm.State, sa *fsm.IPsecSA) { d.kernel.Delete(sa) }
+// AllocSPI, Install and Delete (fsm.Env) are in kernel.go.
 
 var errShutdown = errors.New("pluto is shutting down")

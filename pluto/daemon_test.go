@@ -15,6 +15,7 @@ import (
 	"net/netip"
 
 	"goswan/fsm"
+	"goswan/routing"
 	"goswan/whack"
 )
 
@@ -186,7 +187,7 @@ func TestTwoDaemons(t *testing.T) {
 			t.Errorf("east status lacks %q:\n%s", want, es)
 		}
 	}
-	if got := west.d.kernel.(*NoStack).Installed(); got != 1 {
+	if got := west.d.kernel.(*routing.NoStack).Installed(); got != 1 {
 		t.Errorf("west has %d SAs installed", got)
 	}
 }

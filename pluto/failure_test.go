@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"goswan/routing"
 )
 
 // TestVariants negotiates with each algorithm family, PFS on and off,
@@ -87,7 +89,7 @@ func TestWrongPSK(t *testing.T) {
 		if strings.Contains(st, "ESTABLISHED") || strings.Contains(st, "SA established") {
 			t.Errorf("something established:\n%s", st)
 		}
-		if d.d.kernel.(*NoStack).Installed() != 0 {
+		if d.d.kernel.(*routing.NoStack).Installed() != 0 {
 			t.Error("an SA was installed")
 		}
 	}
@@ -124,7 +126,7 @@ func TestNoCommonESP(t *testing.T) {
 		!strings.Contains(out, "perhaps peer likes no proposal") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	if east.d.kernel.(*NoStack).Installed() != 0 || west.d.kernel.(*NoStack).Installed() != 0 {
+	if east.d.kernel.(*routing.NoStack).Installed() != 0 || west.d.kernel.(*routing.NoStack).Installed() != 0 {
 		t.Error("an SA was installed")
 	}
 }
@@ -148,7 +150,7 @@ func TestMismatchedSubnets(t *testing.T) {
 	if !strings.Contains(east.log.String(), "no connection is known for 10.2.0.0/24...10.1.0.0/24") {
 		t.Errorf("east log:\n%s", east.log)
 	}
-	if east.d.kernel.(*NoStack).Installed() != 0 {
+	if east.d.kernel.(*routing.NoStack).Installed() != 0 {
 		t.Error("half-installed SA left on east")
 	}
 }
@@ -213,10 +215,10 @@ func TestTerminate(t *testing.T) {
 		t.Fatalf("terminate: %d %s", code, out)
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	for east.d.kernel.(*NoStack).Installed() != 0 && time.Now().Before(deadline) {
+	for east.d.kernel.(*routing.NoStack).Installed() != 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := east.d.kernel.(*NoStack).Installed(); n != 0 {
+	if n := east.d.kernel.(*routing.NoStack).Installed(); n != 0 {
 		t.Errorf("east still has %d SAs", n)
 	}
 	st, _ := east.whack(t, "--status")

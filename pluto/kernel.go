@@ -1,83 +1,301 @@
 package pluto
 
+// The daemon's side of the kernel (package routing): choosing the backend
+// (--use-nostack, --use-netkey, --use-auto), the fsm.Env methods that reach
+// it (AllocSPI, Install, Delete), whack --route/--unroute, and the updown
+// script run at each of those events.
+
 import (
-	"crypto/rand"
-	"encoding/binary"
-	"sync"
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
 
 	"goswan/fsm"
+	"goswan/routing"
 	"goswan/spec"
+	"goswan/whack"
 )
 
-// Kernel is where negotiated SAs go. The nostack kernel records them; the
-// XFRM one (--use-netkey) installs them.
-type Kernel interface {
-	Name() string
-	AllocSPI(proto spec.ProtocolID) []byte
-	Install(sa *fsm.IPsecSA, inboundOnly bool) error
-	Delete(sa *fsm.IPsecSA)
+// kernelGlue is the daemon's bookkeeping around the kernel; the event loop
+// owns it.
+type kernelGlue struct {
+	reqids routing.ReqIDs
+	// local and remote are the addresses of the exchange the machine is
+	// working on (fsm.Env.AllocSPI does not pass them; the kernel's SPI
+	// allocator wants them).
+	local, remote netip.Addr
+	up            map[upKey]bool  // SA pairs whose up-* has run
+	pairs         map[string]int  // such pairs per connection
+	routedUp      map[string]bool // route-* has run and unroute-* has not
 }
 
-// NoStack is --use-nostack: negotiate everything, install nothing (the
-// seed's "compiled without KLIPS").
-type NoStack struct {
-	mu   sync.Mutex
-	spis map[uint32]bool
-	sas  map[uint32]*fsm.IPsecSA // by inbound SPI
+type upKey struct {
+	conn  string
+	local netip.Addr
+	spi   uint32
 }
 
-func NewNoStack() *NoStack {
-	return &NoStack{spis: map[uint32]bool{}, sas: map[uint32]*fsm.IPsecSA{}}
+func (g *kernelGlue) init() {
+	if g.up == nil {
+		g.up, g.pairs, g.routedUp = map[upKey]bool{}, map[string]int{}, map[string]bool{}
+	}
 }
 
-func (k *NoStack) Name() string { return "nostack" }
-
-// AllocSPI returns a random unused SPI above 0x1000 (pluto leaves
-// 0x100-0xFFF for manual keying; IPComp CPIs are 2 octets above 0x100).
-func (k *NoStack) AllocSPI(proto spec.ProtocolID) []byte {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for {
-		var b [4]byte
-		rand.Read(b[:])
-		v := binary.BigEndian.Uint32(b[:])
-		if proto == spec.ProtoIPComp {
-			v = 0x100 + v%0xfe00
-			if !k.spis[v] {
-				k.spis[v] = true
-				return []byte{byte(v >> 8), byte(v)}
+// chooseKernel opens the backend the options ask for. warning, when set,
+// is for the log once it is open.
+func chooseKernel(netkey, auto bool) (k routing.Kernel, warning string, err error) {
+	switch {
+	case netkey:
+		x, err := routing.NewXFRM()
+		if err != nil {
+			return nil, "", fmt.Errorf("--use-netkey: %v", err)
+		}
+		if err := x.ProbeESP(); err != nil {
+			warning = fmt.Sprintf("kernel: %v; ESP SAs cannot be installed", err)
+		}
+		return x, warning, nil
+	case auto:
+		err := routing.Probe()
+		if err == nil {
+			var x *routing.XFRM
+			if x, err = routing.NewXFRM(); err == nil {
+				return x, "", nil
 			}
-			continue
 		}
-		if v >= 0x1000 && !k.spis[v] {
-			k.spis[v] = true
-			return b[:]
-		}
+		return routing.NewNoStack(), fmt.Sprintf("kernel: %v; using nostack (--use-auto)", err), nil
 	}
+	return routing.NewNoStack(), "", nil
 }
 
-func (k *NoStack) Install(sa *fsm.IPsecSA, inboundOnly bool) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(sa.InboundSPI) == 4 {
-		k.sas[binary.BigEndian.Uint32(sa.InboundSPI)] = sa
+// handlePacket gives a packet to the machine, with its addresses noted for
+// AllocSPI.
+func (d *Daemon) handlePacket(e packetEvent) {
+	d.kg.local, d.kg.remote = e.to.Addr(), e.from.Addr()
+	d.m.HandlePacket(d.cfg.Now(), e.b, e.from, e.to)
+	d.kg.local, d.kg.remote = netip.Addr{}, netip.Addr{}
+}
+
+// initiateConn starts a negotiation of c, with its addresses noted for
+// AllocSPI (Quick Mode starts at once on an existing ISAKMP SA).
+func (d *Daemon) initiateConn(c *Connection, whack any) {
+	d.kg.local, d.kg.remote = c.Conn.Local.Addr(), c.Conn.Remote.Addr()
+	d.m.Initiate(d.cfg.Now(), &c.Conn, whack)
+	d.kg.local, d.kg.remote = netip.Addr{}, netip.Addr{}
+}
+
+// AllocSPI implements fsm.Env: an SPI we receive on from the peer.
+func (d *Daemon) AllocSPI(proto spec.ProtocolID) []byte {
+	return d.kernel.AllocSPI(proto, d.kg.remote, d.kg.local)
+}
+
+// kernelSA is the kernel's view of the pair st negotiated.
+func (d *Daemon) kernelSA(st *fsm.State, sa *fsm.IPsecSA) (*routing.KernelSA, error) {
+	name := ""
+	if st.Conn != nil {
+		name = st.Conn.Name
 	}
+	return routing.NewKernelSA(sa, name, d.kg.reqids.Get(name), st.P2.AH)
+}
+
+// Install implements fsm.Env. Once the pair is complete the updown script
+// runs: prepare and route first when the connection was not routed yet,
+// then up.
+func (d *Daemon) Install(st *fsm.State, sa *fsm.IPsecSA, inboundOnly bool) error {
+	d.kg.init()
+	ksa, err := d.kernelSA(st, sa)
+	if err != nil {
+		return err
+	}
+	if st.P2.IPComp && d.kernel.Name() != "nostack" {
+		d.Log(fsm.LogLine{State: st, Code: whack.RCLogSerious, Text: "IPComp was negotiated but is not installed in the kernel"})
+	}
+	if err := d.kernel.Install(ksa, inboundOnly); err != nil {
+		return err
+	}
+	key := upKey{ksa.Conn, ksa.Local, ksa.InboundSPI}
+	c := d.connByConn(st.Conn)
+	if inboundOnly || c == nil || d.kg.up[key] {
+		return nil
+	}
+	d.kg.up[key] = true
+	d.kg.pairs[c.Name]++
+	if !d.kg.routedUp[c.Name] {
+		d.kg.routedUp[c.Name] = true
+		d.updown(c, st, &ksa.KernelPolicy, routing.VerbPrepare, nil)
+		d.updown(c, st, &ksa.KernelPolicy, routing.VerbRoute, nil)
+	}
+	d.updown(c, st, &ksa.KernelPolicy, routing.VerbUp, nil)
 	return nil
 }
 
-func (k *NoStack) Delete(sa *fsm.IPsecSA) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(sa.InboundSPI) == 4 {
-		v := binary.BigEndian.Uint32(sa.InboundSPI)
-		delete(k.sas, v)
-		delete(k.spis, v)
+// Delete implements fsm.Env: down, the pair out of the kernel (what there
+// is of it), and unroute when this was the last pair of a connection that
+// is not routed.
+func (d *Daemon) Delete(st *fsm.State, sa *fsm.IPsecSA) {
+	d.kg.init()
+	ksa, err := d.kernelSA(st, sa)
+	if err != nil {
+		d.Log(fsm.LogLine{State: st, Code: whack.RCLogSerious, Text: err.Error()})
+		return
+	}
+	key := upKey{ksa.Conn, ksa.Local, ksa.InboundSPI}
+	c := d.connByConn(st.Conn)
+	wasUp := d.kg.up[key]
+	if wasUp && c != nil {
+		d.updown(c, st, &ksa.KernelPolicy, routing.VerbDown, nil)
+	}
+	if err := d.kernel.Delete(ksa); err != nil {
+		d.Log(fsm.LogLine{State: st, Code: whack.RCLogSerious, Text: err.Error()})
+	}
+	if !wasUp {
+		return
+	}
+	delete(d.kg.up, key)
+	if c == nil {
+		return
+	}
+	if d.kg.pairs[c.Name]--; d.kg.pairs[c.Name] <= 0 {
+		delete(d.kg.pairs, c.Name)
+		if !c.Routed && d.kg.routedUp[c.Name] {
+			delete(d.kg.routedUp, c.Name)
+			d.updown(c, st, &ksa.KernelPolicy, routing.VerbUnroute, nil)
+		}
 	}
 }
 
-// Installed returns how many SA pairs are recorded.
-func (k *NoStack) Installed() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.sas)
+// connPolicy is the kernel's view of c's traffic before any SA exists.
+func (d *Daemon) connPolicy(c *Connection) *routing.KernelPolicy {
+	fc := &c.Conn
+	proto := spec.ProtoESP
+	if len(fc.P2.ESP) == 0 && len(fc.P2.AH) > 0 {
+		proto = spec.ProtoAH
+	}
+	return &routing.KernelPolicy{Conn: c.Name, ReqID: d.kg.reqids.Get(c.Name), Proto: proto, Mode: fc.P2.Mode,
+		Local: fc.Local.Addr().Unmap(), Remote: fc.Remote.Addr().Unmap(),
+		LocalNet: clientOr(fc.LocalNet, fc.Local), RemoteNet: clientOr(fc.RemoteNet, fc.Remote)}
+}
+
+// routeConn carries out whack --route for a connection that may be
+// routed: the trap policy, then prepare and route unless an SA did that.
+func (d *Daemon) routeConn(c *Connection, w *whackConn) {
+	d.kg.init()
+	if c.Routed {
+		return
+	}
+	p := d.connPolicy(c)
+	if err := d.kernel.Route(p); err != nil {
+		d.kernelLog(c, nil, w, whack.RCRoute, err.Error())
+		return
+	}
+	c.Routed = true
+	if !d.kg.routedUp[c.Name] {
+		d.kg.routedUp[c.Name] = true
+		d.updown(c, nil, p, routing.VerbPrepare, w)
+		d.updown(c, nil, p, routing.VerbRoute, w)
+	}
+}
+
+// unrouteConn carries out whack --unroute (and the unrouting of a deleted
+// connection): the trap goes; the route goes unless an SA still uses it.
+func (d *Daemon) unrouteConn(c *Connection, w *whackConn) {
+	d.kg.init()
+	if !c.Routed {
+		return
+	}
+	c.Routed = false
+	p := d.connPolicy(c)
+	if err := d.kernel.Unroute(p); err != nil {
+		d.kernelLog(c, nil, w, whack.RCLogSerious, err.Error())
+	}
+	if d.kg.pairs[c.Name] == 0 && d.kg.routedUp[c.Name] {
+		delete(d.kg.routedUp, c.Name)
+		d.updown(c, nil, p, routing.VerbUnroute, w)
+	}
+}
+
+// forgetConn is called when c is deleted (its SAs are gone already).
+func (d *Daemon) forgetConn(c *Connection) {
+	d.unrouteConn(c, nil)
+	d.kg.reqids.Release(c.Name)
+}
+
+// kernelShutdown unroutes every connection and closes the kernel interface
+// (the machine has deleted every SA before).
+func (d *Daemon) kernelShutdown() {
+	for _, c := range d.sortedConns() {
+		d.unrouteConn(c, nil)
+	}
+	if err := d.kernel.Close(); err != nil {
+		d.log.Logf("kernel: %v", err)
+	}
+}
+
+// updown runs our end's --updown command for verb (the kernel's default
+// when there is none). A failure is logged and reported to the whack of
+// the state, or w.
+func (d *Daemon) updown(c *Connection, st *fsm.State, p *routing.KernelPolicy, verb string, w *whackConn) {
+	u := d.updownEnv(c, st, p, verb)
+	var err error
+	if cmd := c.This.Updown; cmd != "" {
+		var out []byte
+		out, err = routing.RunUpdown(context.Background(), cmd, u)
+		for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+			if l != "" {
+				d.kernelLog(c, st, w, whack.RCComment, u.FullVerb()+" output: "+l)
+			}
+		}
+	} else if err = d.kernel.Updown(u); err != nil {
+		err = fmt.Errorf("%w (%s: %v)", routing.ErrUpdown, u.FullVerb(), err)
+	}
+	if err != nil {
+		d.kernelLog(c, st, w, whack.RCLogSerious, err.Error())
+	}
+}
+
+// kernelLog logs a line about c (or st) and shows it to the whack
+// concerned.
+func (d *Daemon) kernelLog(c *Connection, st *fsm.State, w *whackConn, code int, text string) {
+	if st != nil {
+		d.Log(fsm.LogLine{State: st, Code: code, Text: text})
+		return
+	}
+	line := fmt.Sprintf("%q: %s", c.Name, text)
+	d.log.Logf("%s", line)
+	if w != nil {
+		w.line(code, line)
+	}
+}
+
+// updownEnv describes c (and st's SA, when there is one) to the script.
+func (d *Daemon) updownEnv(c *Connection, st *fsm.State, p *routing.KernelPolicy, verb string) *routing.Updown {
+	fc := &c.Conn
+	me, peer := fc.Local.Addr().Unmap(), fc.Remote.Addr().Unmap()
+	if st != nil && st.Remote.Addr().IsValid() {
+		peer = st.Remote.Addr().Unmap()
+	}
+	u := &routing.Updown{Verb: verb, Conn: c.Name, Me: me, Peer: peer,
+		Interface: routing.InterfaceOf(me), MyID: idOr(fc.LocalID, me), PeerID: idOr(fc.RemoteID, peer),
+		MyClient: p.LocalNet, PeerClient: p.RemoteNet, Stack: d.kernel.Name(), Policy: c.PolicyString(), ReqID: p.ReqID}
+	if st != nil {
+		if st.Parent != nil && st.Parent.PeerID.Type != 0 {
+			u.PeerID = st.Parent.PeerID.String()
+		}
+		u.SAType = map[spec.ProtocolID]string{spec.ProtoESP: "ESP", spec.ProtoAH: "AH"}[p.Proto]
+	}
+	u.NextHop = peer
+	if a, err := netip.ParseAddr(c.This.NextHop); err == nil {
+		u.NextHop = a.Unmap()
+	}
+	if a, err := netip.ParseAddr(c.This.SrcIP); err == nil {
+		u.MySourceIP = a.Unmap()
+	}
+	return u
+}
+
+func idOr(id fsm.ID, a netip.Addr) string {
+	if id.Type == 0 {
+		return a.String()
+	}
+	return id.String()
 }

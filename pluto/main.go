@@ -114,15 +114,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pluto: --ikeport %d is not a port number\n", *ikeport)
 		return 1
 	}
-	switch {
-	case *netkey || *xfrm:
-		fmt.Fprintln(stderr, "pluto: --use-netkey: the XFRM kernel backend is not built yet; use --use-nostack")
+	// --use-nostack and the default: nostack; --use-netkey (--use-xfrm):
+	// XFRM or fail; --use-auto: XFRM when the kernel has ESP (kernel.go).
+	kernel, kernelWarning, err := chooseKernel((*netkey || *xfrm) && !*nostack, *auto && !*nostack)
+	if err != nil {
+		fmt.Fprintf(stderr, "pluto: %v\n", err)
 		return 1
-	case *nostack:
-		cfg.Kernel = NewNoStack()
-	default: // --use-auto and the default
-		cfg.Kernel = NewNoStack()
 	}
+	cfg.Kernel = kernel
+	defer kernel.Close()
 
 	if !*nofork {
 		return daemonize(args, cfg.Ctlbase, stderr)
@@ -147,6 +147,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Log.Logf("Starting Pluto (%s); kernel: %s", Version, cfg.Kernel.Name())
+	if kernelWarning != "" {
+		cfg.Log.Logf("%s", kernelWarning)
+	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	go func() {

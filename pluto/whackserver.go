@@ -122,6 +122,7 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 	if m.Delete && m.Name != "" {
 		if c := d.conns[m.Name]; c != nil {
 			d.m.Terminate(now, m.Name)
+			d.forgetConn(c)
 			delete(d.conns, m.Name)
 		} else if !m.HasConnection {
 			w.line(whack.RCUnknownName, fmt.Sprintf("no connection named %q", m.Name))
@@ -163,7 +164,7 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 			d.route(c, w)
 		}
 		if m.Unroute {
-			c.Routed = false
+			d.unrouteConn(c, w)
 		}
 		if m.Initiate {
 			keep = d.initiate(c, m, w)
@@ -211,7 +212,7 @@ func (d *Daemon) route(c *Connection, w *whackConn) {
 	case !c.Conn.Remote.Addr().IsValid():
 		w.line(whack.RCRoute, fmt.Sprintf("cannot route template policy of %s", c.PolicyString()))
 	default:
-		c.Routed = true
+		d.routeConn(c, w)
 	}
 }
 
@@ -230,7 +231,7 @@ func (d *Daemon) initiate(c *Connection, m *whack.Message, w *whackConn) bool {
 	if !m.Asynchronous {
 		attach = w
 	}
-	d.m.Initiate(d.cfg.Now(), &c.Conn, attach)
+	d.initiateConn(c, attach)
 	return attach != nil
 }
 
