@@ -259,3 +259,32 @@ func rUThereAck(p1 *State, seq uint32) *payloads.Notify {
 	return &payloads.Notify{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP, SPI: cookiePair(p1),
 		NotifyType: spec.RUThereAck, Data: []byte{byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq)}}
 }
+
+// keyLogEnv is a testEnv that records key material (fsm.KeyLogger).
+type keyLogEnv struct {
+	*testEnv
+	recs []KeyRecord
+}
+
+func (e *keyLogEnv) LogKeys(k KeyRecord) { e.recs = append(e.recs, k) }
+
+// TestKeyLog: an Env implementing KeyLogger gets the phase-1 keys and the
+// KEYMAT of each SA, equal on both ends; a plain Env gets nothing.
+func TestKeyLog(t *testing.T) {
+	n, west, east := newPair(t, pairOpts{})
+	wk, ek := &keyLogEnv{testEnv: west}, &keyLogEnv{testEnv: east}
+	west.m, east.m = NewMachine(wk, DefaultConfig), NewMachine(ek, DefaultConfig)
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if len(wk.recs) != 2 || len(ek.recs) != 2 {
+		t.Fatalf("records: west %d east %d", len(wk.recs), len(ek.recs))
+	}
+	w1, e1 := wk.recs[0], ek.recs[0]
+	if !w1.Phase1 || string(w1.EncKey) != string(e1.EncKey) || len(w1.EncKey) == 0 || w1.ICookie != e1.ICookie || w1.RCookie != e1.RCookie {
+		t.Errorf("phase 1 records differ: %+v / %+v", w1, e1)
+	}
+	w2, e2 := wk.recs[1], ek.recs[1]
+	if w2.Phase1 || w2.IPsec == nil || string(w2.IPsec.InboundKey) != string(e2.IPsec.OutboundKey) {
+		t.Errorf("phase 2 records differ")
+	}
+}

@@ -99,6 +99,37 @@ type Env interface {
 	Delete(st *State, sa *IPsecSA)
 }
 
+// KeyLogger is implemented by an Env that wants the key material of every
+// SA it negotiates (pluto's --keylog, for Wireshark and ikedump). The
+// machine calls it only when the Env implements it; nothing else ever sees
+// these values.
+type KeyLogger interface {
+	LogKeys(k KeyRecord)
+}
+
+// KeyRecord is the key material of one SA. Phase1 records carry the cookies,
+// the algorithms, g^xy, SKEYID and its descendants and the encryption key;
+// phase-2 records carry the negotiated IPsec SA (SPIs and KEYMAT) and, with
+// PFS, the Quick Mode g^xy.
+type KeyRecord struct {
+	State                             *State
+	Phase1                            bool
+	ICookie, RCookie                  [8]byte
+	Cipher                            spec.OakleyEncryption
+	KeyLen                            int // bytes of EncKey
+	Hash                              spec.OakleyHash
+	GXY                               []byte
+	SKEYID, SKEYIDd, SKEYIDa, SKEYIDe []byte
+	EncKey                            []byte
+	IPsec                             *IPsecSA
+}
+
+func (m *Machine) logKeys(k KeyRecord) {
+	if kl, ok := m.env.(KeyLogger); ok {
+		kl.LogKeys(k)
+	}
+}
+
 // Config holds the machine's tunables.
 type Config struct {
 	// RetransmitDelay is the first wait before a resend (doubled each time).

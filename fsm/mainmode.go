@@ -255,6 +255,9 @@ func (m *Machine) deriveSKEYID(st *State, peer ID) error {
 	clear(skeyid)
 	k.encKey = oakley.EncryptionKey(k.prf, k.set.E, k.cipher.KeyLen)
 	k.iv = oakley.Phase1IV(k.prf, k.gxi, k.gxr, k.cipher.BlockSize)
+	m.logKeys(KeyRecord{State: st, Phase1: true, ICookie: st.ICookie, RCookie: st.RCookie,
+		Cipher: k.cipher.ID, KeyLen: k.cipher.KeyLen, Hash: k.prf.Hash(), GXY: gxy,
+		SKEYID: k.set.SKEYID, SKEYIDd: k.set.D, SKEYIDa: k.set.A, SKEYIDe: k.set.E, EncKey: k.encKey})
 	return nil
 }
 

@@ -282,6 +282,7 @@ func (m *Machine) ipsecSA(st *State, ours, theirs Client, ourSPI []byte) (*IPsec
 	d := st.Parent.k.set.D
 	sa.InboundKey = oakley.KEYMAT(k.prf, d, k.gxyQM, sa.Proto, sa.InboundSPI, k.ni, k.nr, n)
 	sa.OutboundKey = oakley.KEYMAT(k.prf, d, k.gxyQM, sa.Proto, sa.OutboundSPI, k.ni, k.nr, n)
+	m.logKeys(KeyRecord{State: st, ICookie: st.ICookie, RCookie: st.RCookie, GXY: k.gxyQM, IPsec: sa})
 	return sa, nil
 }
 
