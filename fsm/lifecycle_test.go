@@ -1,7 +1,10 @@
 package fsm
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -287,4 +290,56 @@ func TestKeyLog(t *testing.T) {
 	if w2.Phase1 || w2.IPsec == nil || string(w2.IPsec.InboundKey) != string(e2.IPsec.OutboundKey) {
 		t.Errorf("phase 2 records differ")
 	}
+}
+
+// TestRSASig: Main Mode with RSA signatures (raw keys): each end signs its
+// hash with its private key and verifies the peer's with the configured
+// public key; a wrong public key fails authentication.
+func TestRSASig(t *testing.T) {
+	wk, ek := testRSAKeys(t)
+	run := func(eastTrusts *rsa.PublicKey) (*testNet, *testEnv, *testEnv) {
+		n, west, east := newPair(t, pairOpts{})
+		for _, e := range []*testEnv{west, east} {
+			for _, c := range e.conns {
+				c.Auth, c.P1.Auth = spec.AuthRSASig, spec.AuthRSASig
+			}
+			e.psk = nil
+		}
+		west.rsaKey, west.peerKeys = wk, []*rsa.PublicKey{&ek.PublicKey}
+		east.rsaKey, east.peerKeys = ek, []*rsa.PublicKey{eastTrusts}
+		west.m.Initiate(n.now, west.conns[0], "w")
+		n.pump(t)
+		return n, west, east
+	}
+	_, west, east := run(&wk.PublicKey)
+	if got := stateSummary(west.m); got != "#1 STATE_MAIN_I4, #2 STATE_QUICK_I2" {
+		t.Fatalf("west: %s\n%s\neast:\n%s", got, west.allLines(), east.allLines())
+	}
+	if !east.anyLine("authenticated peer '192.0.2.1' with a 2048-bit RSA signature") {
+		t.Errorf("east did not log the signature check:\n%s", east.allLines())
+	}
+	n, west, east := run(&ek.PublicKey) // east trusts the wrong key for west
+	n.afterAll(t)
+	if countStates(east.m, isISAKMP) != 0 || countStates(west.m, isISAKMP) != 0 {
+		t.Errorf("established with a wrong public key: %s / %s", stateSummary(west.m), stateSummary(east.m))
+	}
+	if !east.anyLine("RSA Signature check (on 192.0.2.1) failed") {
+		t.Errorf("no signature failure logged:\n%s", east.allLines())
+	}
+}
+
+var rsaKeys struct {
+	sync.Once
+	w, e *rsa.PrivateKey
+}
+
+func testRSAKeys(t *testing.T) (*rsa.PrivateKey, *rsa.PrivateKey) {
+	rsaKeys.Do(func() {
+		rsaKeys.w, _ = rsa.GenerateKey(rand.Reader, 2048)
+		rsaKeys.e, _ = rsa.GenerateKey(rand.Reader, 2048)
+	})
+	if rsaKeys.w == nil || rsaKeys.e == nil {
+		t.Fatal("no RSA keys")
+	}
+	return rsaKeys.w, rsaKeys.e
 }

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"container/heap"
+	"crypto/rsa"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -84,6 +85,10 @@ type Env interface {
 	Rand(b []byte)
 	// PSK returns the pre-shared key for a connection and the peer's identity.
 	PSK(c *Conn, peer ID) ([]byte, bool)
+	// LocalKey returns our RSA private key for c (signature authentication).
+	LocalKey(c *Conn) (*rsa.PrivateKey, bool)
+	// PeerKeys returns the RSA public keys that may authenticate peer on c.
+	PeerKeys(c *Conn, peer ID) []*rsa.PublicKey
 	// ResponderConn finds the connection for a Main Mode initiated by remote
 	// to local; nil when there is none.
 	ResponderConn(local, remote netip.AddrPort) *Conn

@@ -203,7 +203,11 @@ func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
 	id := m.localIDPayload(st)
 	k := st.k
 	hash := oakley.HashI(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, id.Body())
-	ps := []payloads.Payload{id, &payloads.Hash{Data: hash}}
+	auth, err := m.authPayload(st, hash)
+	if err != nil {
+		return err
+	}
+	ps := []payloads.Payload{id, auth}
 	if m.isakmpFor(st.Conn) == nil && !st.replacing {
 		// Our first ISAKMP SA with this peer: tell it to drop anything it
 		// still has from us (RFC 2407 §4.6.3.3).
@@ -248,8 +252,10 @@ func (m *Machine) deriveSKEYID(st *State, peer ID) error {
 				m.localID(st), peer)
 		}
 		skeyid = oakley.SKEYIDPSK(k.prf, psk, k.ni, k.nr)
+	case spec.AuthRSASig:
+		skeyid = oakley.SKEYIDSig(k.prf, k.ni, k.nr, gxy)
 	default:
-		return notifyErr(spec.InvalidKeyInformation, "authentication method %s is not supported yet", st.Auth)
+		return notifyErr(spec.InvalidKeyInformation, "authentication method %s is not supported", st.Auth)
 	}
 	k.set = oakley.DeriveKeySet(k.prf, skeyid, gxy, st.ICookie[:], st.RCookie[:])
 	clear(skeyid)
@@ -291,14 +297,17 @@ func mainInI3OutR3(m *Machine, st *State, md *Digest) error {
 	}
 	k := st.k
 	want := oakley.HashI(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, id.Body())
-	got := md.Msg.Find(spec.PayloadHash).(*payloads.Hash)
-	if !oakley.Equal(want, got.Data) {
-		return notifyErr(spec.InvalidHashInformation, "received Hash Payload does not match computed value")
+	if err := m.verifyAuth(st, md, want); err != nil {
+		return err
 	}
 	noteInitialContact(st, md)
 	ours := m.localIDPayload(st)
 	hash := oakley.HashR(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, ours.Body())
-	md.setReply(spec.PayloadID, payloads.EncodePayloads([]payloads.Payload{ours, &payloads.Hash{Data: hash}}))
+	auth, err := m.authPayload(st, hash)
+	if err != nil {
+		return err
+	}
+	md.setReply(spec.PayloadID, payloads.EncodePayloads([]payloads.Payload{ours, auth}))
 	return nil
 }
 
@@ -310,12 +319,54 @@ func mainInR3(m *Machine, st *State, md *Digest) error {
 	}
 	k := st.k
 	want := oakley.HashR(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, id.Body())
-	got := md.Msg.Find(spec.PayloadHash).(*payloads.Hash)
-	if !oakley.Equal(want, got.Data) {
-		return notifyErr(spec.InvalidHashInformation, "received Hash Payload does not match computed value")
+	if err := m.verifyAuth(st, md, want); err != nil {
+		return err
 	}
 	noteInitialContact(st, md)
 	return nil
+}
+
+// authPayload authenticates hash (HASH_I or HASH_R): the HASH payload
+// itself with pre-shared keys, an RSA signature over it otherwise (RFC 2409
+// §5.1: PKCS#1 v1.5 over the raw hash).
+func (m *Machine) authPayload(st *State, hash []byte) (payloads.Payload, error) {
+	if st.Auth.Base() != spec.AuthRSASig {
+		return &payloads.Hash{Data: hash}, nil
+	}
+	key, ok := m.env.LocalKey(st.Conn)
+	if !ok {
+		return nil, notifyErr(spec.AuthenticationFailed, "unable to locate my private key for RSA Signature")
+	}
+	sig, err := oakley.SignHash(key, hash)
+	if err != nil {
+		return nil, notifyErr(spec.AuthenticationFailed, "RSA signature failed: %v", err)
+	}
+	return &payloads.Sig{Data: sig}, nil
+}
+
+// verifyAuth checks the peer's HASH or SIG payload against want, in
+// constant time for hashes and strictly (re-encode and compare) for
+// signatures (CVE-2018-15836).
+func (m *Machine) verifyAuth(st *State, md *Digest, want []byte) error {
+	if st.Auth.Base() != spec.AuthRSASig {
+		got := md.Msg.Find(spec.PayloadHash).(*payloads.Hash)
+		if !oakley.Equal(want, got.Data) {
+			return notifyErr(spec.InvalidHashInformation, "received Hash Payload does not match computed value")
+		}
+		return nil
+	}
+	sig := md.Msg.Find(spec.PayloadSig).(*payloads.Sig)
+	keys := m.env.PeerKeys(st.Conn, st.PeerID)
+	if len(keys) == 0 {
+		return notifyErr(spec.AuthenticationFailed, "no RSA public key known for '%s'", st.PeerID)
+	}
+	for _, k := range keys {
+		if oakley.VerifyHash(k, want, sig.Data) == nil {
+			m.log(st, 0, "authenticated peer '%s' with a %d-bit RSA signature", st.PeerID, k.N.BitLen())
+			return nil
+		}
+	}
+	return notifyErr(spec.InvalidSignature, "RSA Signature check (on %s) failed: no public key verifies it", st.PeerID)
 }
 
 // noteInitialContact records an INITIAL-CONTACT notification in the

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"net/netip"
@@ -38,6 +39,8 @@ type testEnv struct {
 	m         *Machine
 	conns     []*Conn
 	psk       []byte
+	rsaKey    *rsa.PrivateKey  // our key for --rsasig
+	peerKeys  []*rsa.PublicKey // keys accepted for the peer
 	lines     []LogLine
 	whacks    []any // the whack attached to each line's state when it was logged
 	released  []any
@@ -71,6 +74,10 @@ func (e *testEnv) Rand(b []byte) {
 }
 func (e *testEnv) PSK(c *Conn, peer ID) ([]byte, bool) {
 	return e.psk, e.psk != nil
+}
+func (e *testEnv) LocalKey(c *Conn) (*rsa.PrivateKey, bool) { return e.rsaKey, e.rsaKey != nil }
+func (e *testEnv) PeerKeys(c *Conn, peer ID) []*rsa.PublicKey {
+	return e.peerKeys
 }
 func (e *testEnv) ResponderConn(local, remote netip.AddrPort) *Conn {
 	for _, c := range e.conns {

@@ -36,7 +36,7 @@ func (c *Connection) PolicyString() string {
 	if d.PSK {
 		p = append(p, "PSK")
 	}
-	if d.RSASig {
+	if d.RSASig && !d.PSK {
 		p = append(p, "RSASIG")
 	}
 	if d.Encrypt {
@@ -129,9 +129,6 @@ func (d *Daemon) newConnection(m *whack.Message) (*Connection, error) {
 			return nil, err
 		}
 	}
-	if m.RSASig && !m.PSK {
-		return nil, fmt.Errorf("--rsasig: RSA signature authentication is not implemented yet; use --psk")
-	}
 	if err := d.orient(c); err != nil {
 		return nil, err
 	}
@@ -150,6 +147,9 @@ func (d *Daemon) policy(c *Connection) error {
 	fc := &c.Conn
 	fc.Name = c.Name
 	fc.Auth = spec.AuthPSK
+	if desc.RSASig && !desc.PSK {
+		fc.Auth = spec.AuthRSASig
+	}
 	fc.KeyingTries = whack.DefaultKeyingTries
 	if desc.KeyingTries != nil {
 		fc.KeyingTries = *desc.KeyingTries

@@ -11,6 +11,7 @@ package pluto
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net"
@@ -59,6 +60,8 @@ type Daemon struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 	myID   string
+	// pubkeys are the peers' RSA public keys by identity (whack --keyid).
+	pubkeys map[string][]*rsa.PublicKey
 
 	closeOnce sync.Once
 }
@@ -97,13 +100,14 @@ func New(cfg Config) (*Daemon, error) {
 		cfg.Kernel = routing.NewNoStack()
 	}
 	d := &Daemon{
-		cfg:    cfg,
-		conns:  make(map[string]*Connection),
-		log:    cfg.Log,
-		kernel: cfg.Kernel,
-		socks:  make(map[netip.AddrPort]*net.UDPConn),
-		events: make(chan any, 4096),
-		done:   make(chan struct{}),
+		cfg:     cfg,
+		conns:   make(map[string]*Connection),
+		log:     cfg.Log,
+		kernel:  cfg.Kernel,
+		socks:   make(map[netip.AddrPort]*net.UDPConn),
+		events:  make(chan any, 4096),
+		pubkeys: make(map[string][]*rsa.PublicKey),
+		done:    make(chan struct{}),
 	}
 	d.log.debug = cfg.Debug
 	d.m = fsm.NewMachine(d, cfg.Machine)

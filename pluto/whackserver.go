@@ -139,6 +139,14 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 			return
 		}
 	}
+	if m.KeyID != "" {
+		if err := d.addKey(m); err != nil {
+			w.line(whack.RCBadWhackMessage, err.Error())
+		}
+	}
+	if m.WantsList("pubkeys") || m.WantsList("all") {
+		d.listPubkeys(w)
+	}
 	if m.Listen {
 		w.line(whack.RCLog, "listening for IKE messages")
 		if err := d.listen(); err != nil {
