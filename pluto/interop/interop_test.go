@@ -252,7 +252,7 @@ type scenario struct {
 	usNet   string
 	peerNet string
 	peerNS  string
-	noPeer  bool // start only our pluto (the peer comes later, if at all)
+	noPeer  bool  // start only our pluto (the peer comes later, if at all)
 	peerUs  *ours // peer "ours": a second goswan pluto in the peer's namespace
 }
 
@@ -728,7 +728,7 @@ func TestInteropLifecycle(t *testing.T) {
 			end := time.Now().Add(45 * time.Second)
 			for time.Now().Before(end) {
 				st, _ := s.us.whack("--status")
-				m := regexp.MustCompile(`esp\.([0-9a-f]{8})@` + regexp.QuoteMeta(s.peerIP)).FindAllStringSubmatch(st, -1)
+				m := regexp.MustCompile(`esp\.([0-9a-f]{8})@`+regexp.QuoteMeta(s.peerIP)).FindAllStringSubmatch(st, -1)
 				if len(m) == 0 {
 					t.Fatalf("gap: no IPsec SA on our side:\n%s\n%s", st, lastLines(s.us.log.String(), 20))
 				}
@@ -742,7 +742,7 @@ func TestInteropLifecycle(t *testing.T) {
 			}
 			// The peer agrees on the newest SA.
 			st, _ := s.us.whack("--status")
-			m := regexp.MustCompile(`esp\.([0-9a-f]{8})@` + regexp.QuoteMeta(s.peerIP) + ` esp\.([0-9a-f]{8})@`).FindAllStringSubmatch(st, -1)
+			m := regexp.MustCompile(`esp\.([0-9a-f]{8})@`+regexp.QuoteMeta(s.peerIP)+` esp\.([0-9a-f]{8})@`).FindAllStringSubmatch(st, -1)
 			newestOut := m[0][1] // status lists the newest state first
 			_, _, raw := s.peerSPIs()
 			if !strings.Contains(raw, newestOut) {
