@@ -254,13 +254,28 @@ type scenario struct {
 	peerNS  string
 	noPeer  bool  // start only our pluto (the peer comes later, if at all)
 	peerUs  *ours // peer "ours": a second goswan pluto in the peer's namespace
+	rsa     bool  // RSA signatures with the harness's raw keys (keys/west.*, keys/east.*)
+	ourNS   string
 }
+
+// key is the path of a harness key file of a side ("west"/"east").
+func key(side, ext string) string { return filepath.Join(peersDir, "keys", side+"."+ext) }
 
 func (s *scenario) env() []string {
 	if s.peer == "ss" {
-		return []string{"IKE=" + s.p.ssIKE, "ESP=" + s.p.ssESP, "PSK=" + thePSK, "LIBIPSEC=0", "FAKESA=1", "LOGLEVEL=1"}
+		env := []string{"IKE=" + s.p.ssIKE, "ESP=" + s.p.ssESP, "PSK=" + thePSK, "LIBIPSEC=0", "FAKESA=1", "LOGLEVEL=1"}
+		if s.rsa {
+			env = append(env, "AUTH=pubkey", "LOCAL_KEY="+key(s.peerNS, "key"), "LOCAL_PUB="+key(s.peerNS, "pub"),
+				"REMOTE_PUB="+key(s.ourNS, "pub"))
+		}
+		return env
 	}
-	return []string{"IKE=" + s.p.lswIKE, "ESP=" + s.p.lswESP, "PFS=" + s.p.lswPFS, "PSK=" + thePSK, "FAKESA=1", "DEBUG=none"}
+	env := []string{"IKE=" + s.p.lswIKE, "ESP=" + s.p.lswESP, "PFS=" + s.p.lswPFS, "PSK=" + thePSK, "FAKESA=1", "DEBUG=none"}
+	if s.rsa {
+		env = append(env, "AUTH=rsasig", "LOCAL_P12="+key(s.peerNS, "p12"), "LOCAL_RSASIGKEY="+key(s.peerNS, "rsasigkey"),
+			"REMOTE_RSASIGKEY="+key(s.ourNS, "rsasigkey"))
+	}
+	return env
 }
 
 func (s *scenario) script() string {
@@ -283,7 +298,7 @@ func (s *scenario) start() error {
 		peerNS, ourNS = "west", "east"
 		s.usIP, s.peerIP, s.usNet, s.peerNet = eastIP, westIP, eastNet, westNet
 	}
-	s.peerNS = peerNS
+	s.peerNS, s.ourNS = peerNS, ourNS
 	if !s.noPeer {
 		if err := s.startPeer(); err != nil {
 			return err
@@ -303,13 +318,32 @@ func (s *scenario) start() error {
 	if !s.p.transport {
 		args = append(args, "--client", s.peerNet, "--tunnel")
 	}
-	args = append(args, "--psk", "--encrypt")
+	if s.rsa {
+		args = append(args, "--rsasig", "--encrypt")
+	} else {
+		args = append(args, "--psk", "--encrypt")
+	}
 	if !strings.Contains(strings.Join(s.p.ours, " "), "--keyingtries") {
 		args = append(args, "--keyingtries", "1")
 	}
 	args = append(args, s.p.ours...)
 	if out, code := s.us.whack(args...); code != 0 {
 		return fmt.Errorf("whack add: exit %d %s", code, out)
+	}
+	if s.rsa {
+		secrets := ": RSA " + key(s.ourNS, "key") + "\n"
+		if err := os.WriteFile(filepath.Join(s.us.dir, "ipsec.secrets"), []byte(secrets), 0o600); err != nil {
+			return err
+		}
+		pub, err := os.ReadFile(key(s.peerNS, "rsasigkey"))
+		if err != nil {
+			return err
+		}
+		for _, a := range [][]string{{"--rereadsecrets"}, {"--keyid", s.peerIP, "--pubkeyrsa", strings.TrimSpace(string(pub))}} {
+			if out, code := s.us.whack(a...); code != 0 {
+				return fmt.Errorf("whack %v: exit %d %s", a, code, out)
+			}
+		}
 	}
 	return nil
 }
@@ -775,5 +809,37 @@ func TestInteropLifecycle(t *testing.T) {
 				time.Sleep(500 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestInteropRSA: Main Mode with RSA signatures (raw keys from the
+// harness's keys/) against each peer, both roles.
+func TestInteropRSA(t *testing.T) {
+	setup(t)
+	mx := &matrix{rows: map[string]string{}}
+	defer mx.report(t)
+	for _, peer := range peers() {
+		for _, role := range []string{"initiator", "responder"} {
+			key := fmt.Sprintf("%-4s %-10s %s", peer, role, "rsasig-aes128-sha1-modp2048")
+			t.Run(peer+"/"+role, func(t *testing.T) {
+				defer func() { mx.set(key, passFail(t)) }()
+				s := &scenario{t: t, peer: peer, ourRole: role, p: proposals[0], rsa: true}
+				defer s.stop()
+				if err := s.start(); err != nil {
+					t.Fatal(err)
+				}
+				out, in, err := s.establish()
+				if err != nil {
+					t.Fatal(err)
+				}
+				pin, pout, raw := s.peerSPIs()
+				if pin != out || pout != in {
+					t.Fatalf("SPIs differ: ours out %s in %s, peer in %q out %q\n%s", out, in, pin, pout, raw)
+				}
+				if !strings.Contains(s.us.log.String(), "with a 2048-bit RSA signature") {
+					t.Errorf("our log does not show the signature check:\n%s", s.us.log)
+				}
+			})
+		}
 	}
 }
