@@ -56,7 +56,7 @@ func (m *Machine) HandlePacket(now time.Time, b []byte, from, to netip.AddrPort)
 	}
 	md := &Digest{Msg: msg, From: from, To: to}
 	switch h.Exchange {
-	case spec.ExchangeIDProt:
+	case spec.ExchangeIDProt, spec.ExchangeAggressive:
 		m.mainModePacket(md, b)
 	case spec.ExchangeQuick:
 		m.quickPacket(md, b)
@@ -67,8 +67,11 @@ func (m *Machine) HandlePacket(now time.Time, b []byte, from, to netip.AddrPort)
 	}
 }
 
+// mainModePacket demultiplexes Main Mode and Aggressive Mode messages: by
+// cookies, a new responder state for a first message.
 func (m *Machine) mainModePacket(md *Digest, raw []byte) {
 	h := &md.Msg.Header
+	aggr := h.Exchange == spec.ExchangeAggressive
 	if h.MessageID != 0 {
 		m.logPacket(md.From, 3, "Main Mode message has non-zero Message ID %08x; dropped", h.MessageID)
 		return
@@ -87,9 +90,13 @@ func (m *Machine) mainModePacket(md *Digest, raw []byte) {
 	}
 	if st == nil && h.RCookie != [8]byte{} {
 		// MR1: our MainI1 state does not know the responder cookie yet.
-		if i := m.byCookies[cookieKey(h.ICookie, [8]byte{})]; i != nil && i.Kind == StateMainI1 {
+		if i := m.byCookies[cookieKey(h.ICookie, [8]byte{})]; i != nil && (i.Kind == StateMainI1 || i.Kind == StateAggrI1) {
 			st = i
 		}
+	}
+	if st != nil && st.Kind.IsAggressive() != aggr {
+		m.log(st, 3, "%s message for a state in %s; dropped", h.Exchange, st.Kind)
+		return
 	}
 	if st == nil {
 		if h.RCookie != [8]byte{} {
@@ -98,11 +105,20 @@ func (m *Machine) mainModePacket(md *Digest, raw []byte) {
 		}
 		c := m.env.ResponderConn(md.To, md.From)
 		if c == nil {
-			m.logPacket(md.From, 3, "initial Main Mode message received on %s but no connection has been authorized", md.To)
+			m.logPacket(md.From, 3, "initial %s message received on %s but no connection has been authorized", h.Exchange, md.To)
 			m.sendClearNotify(md, spec.NoProposalChosen)
 			return
 		}
-		st = m.newState(StateMainR0, c)
+		kind := StateMainR0
+		if aggr {
+			if !c.AggrMode {
+				m.logPacket(md.From, 3, "initial Aggressive Mode message for %q, which does not allow Aggressive Mode", c.Name)
+				m.sendClearNotify(md, spec.NoProposalChosen)
+				return
+			}
+			kind = StateAggrR0
+		}
+		st = m.newState(kind, c)
 		st.ICookie = h.ICookie
 		st.RCookie = m.newCookie()
 		st.Local, st.Remote = md.To, md.From
@@ -111,7 +127,7 @@ func (m *Machine) mainModePacket(md *Digest, raw []byte) {
 		m.byCookies[cookieKey(st.ICookie, st.RCookie)] = st
 		// A duplicate MI1 (zero responder cookie) must find this state too.
 		m.byCookies[cookieKey(st.ICookie, [8]byte{})] = st
-		m.debug(st, "responding to Main Mode from %s", md.From)
+		m.debug(st, "responding to %s from %s", h.Exchange, md.From)
 	} else if m.duplicate(st, raw) {
 		return
 	}
@@ -268,7 +284,9 @@ func (m *Machine) process(st *State, md *Digest, raw []byte) {
 	case row.Flags&FlagInputEncrypted != 0 && !encrypted:
 		m.log(st, 3, "packet rejected: should have been encrypted")
 		return
-	case row.Flags&FlagInputEncrypted == 0 && encrypted:
+	case row.Flags&FlagInputEncrypted == 0 && encrypted && row.Flags&FlagFirstEncryptedInput == 0:
+		// (A row with FE but not IE takes either: the last Aggressive Mode
+		// message is encrypted by some peers and not by others.)
 		m.log(st, 3, "packet rejected: should not have been encrypted")
 		return
 	}
@@ -399,7 +417,7 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 	if row.Flags&FlagReply != 0 {
 		m.sendReply(st, md, row.Flags&FlagOutputEncrypted != 0)
 	}
-	if from == StateMainR1 {
+	if from == StateMainR1 || from == StateAggrR1 {
 		// No longer reachable by the initiator cookie alone.
 		if m.byCookies[cookieKey(st.ICookie, [8]byte{})] == st {
 			delete(m.byCookies, cookieKey(st.ICookie, [8]byte{}))

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -342,4 +343,71 @@ func testRSAKeys(t *testing.T) (*rsa.PrivateKey, *rsa.PrivateKey) {
 		t.Fatal("no RSA keys")
 	}
 	return rsaKeys.w, rsaKeys.e
+}
+
+// TestAggressiveMode: Aggressive Mode with PSK and with RSA signatures
+// establishes the ISAKMP SA in three messages and then Quick Mode; the PSK
+// warning is logged; a responder whose connection does not allow it refuses.
+func TestAggressiveMode(t *testing.T) {
+	for _, rsaAuth := range []bool{false, true} {
+		n, west, east := newPair(t, pairOpts{ike: "aes128-sha1-modp2048"})
+		for _, e := range []*testEnv{west, east} {
+			for _, c := range e.conns {
+				c.AggrMode = true
+				if rsaAuth {
+					c.Auth, c.P1.Auth = spec.AuthRSASig, spec.AuthRSASig
+				}
+			}
+		}
+		if rsaAuth {
+			wk, ek := testRSAKeys(t)
+			west.rsaKey, west.peerKeys = wk, []*rsa.PublicKey{&ek.PublicKey}
+			east.rsaKey, east.peerKeys = ek, []*rsa.PublicKey{&wk.PublicKey}
+		}
+		west.m.Initiate(n.now, west.conns[0], "w")
+		n.pump(t)
+		got := west.whackLines("w")
+		want := []string{
+			`119 "west-east" #1: STATE_AGGR_I1: initiate`,
+			`004 "west-east" #1: STATE_AGGR_I2: sent AI2, ISAKMP SA established`,
+			`112 "west-east" #2: STATE_QUICK_I1: initiate`,
+		}
+		var progress []string
+		for _, l := range got {
+			if !strings.HasPrefix(l, "00") || strings.HasPrefix(l, "004") {
+				progress = append(progress, l)
+			}
+		}
+		if len(progress) != 4 {
+			t.Fatalf("rsa=%v transcript:\n%s\n%s\n%s", rsaAuth, strings.Join(got, "\n"), west.allLines(), east.allLines())
+		}
+		for i, w := range want {
+			if progress[i] != w {
+				t.Errorf("rsa=%v line %d = %q, want %q", rsaAuth, i, progress[i], w)
+			}
+		}
+		if got := stateSummary(east.m); got != "#1 STATE_AGGR_R2, #2 STATE_QUICK_R2" {
+			t.Errorf("east: %s", got)
+		}
+		if psk := west.anyLine("Aggressive Mode with a pre-shared key"); psk == rsaAuth {
+			t.Errorf("rsa=%v: PSK warning logged=%v", rsaAuth, psk)
+		}
+		var aggr int
+		for _, p := range n.trace {
+			if isExchange(p, spec.ExchangeAggressive) {
+				aggr++
+			}
+		}
+		if aggr != 3 {
+			t.Errorf("%d Aggressive Mode messages, want 3", aggr)
+		}
+	}
+	// A responder connection without --aggrmode refuses.
+	n, west, east := newPair(t, pairOpts{ike: "aes128-sha1-modp2048"})
+	west.conns[0].AggrMode = true
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if countStates(east.m, nil) != 0 || !east.anyLine("does not allow Aggressive Mode") {
+		t.Errorf("east: %s\n%s", stateSummary(east.m), east.allLines())
+	}
 }

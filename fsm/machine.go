@@ -30,6 +30,9 @@ type Conn struct {
 	P1         proposal.Phase1Policy
 	P2         proposal.Phase2Policy
 	IPsec      bool // a phase-2 policy exists (--encrypt or --authenticate)
+	// AggrMode initiates with Aggressive Mode and accepts it as responder
+	// (pluto's --aggrmode); P1 must then have a single DH group.
+	AggrMode bool
 	// PFS requires perfect forward secrecy in Quick Mode; without a group in
 	// P2 the group of the ISAKMP SA is proposed (pluto's --pfs).
 	PFS bool
@@ -177,14 +180,15 @@ type State struct {
 	Try       int // keying attempt, from 1
 
 	// Negotiated.
-	Auth     spec.AuthMethod
-	P1       proposal.Phase1Choice
-	P2       proposal.Phase2Choice
-	p2pol    proposal.Phase2Policy // what a Quick Mode initiator proposed
-	PeerID   ID
-	IPsec    *IPsecSA
-	Since    time.Time
-	Lifetime time.Duration
+	Auth       spec.AuthMethod
+	P1         proposal.Phase1Choice
+	P2         proposal.Phase2Choice
+	p2pol      proposal.Phase2Policy // what a Quick Mode initiator proposed
+	PeerID     ID
+	peerIDBody []byte // the peer's phase-1 ID payload body as received (Aggressive Mode HASH_I)
+	IPsec      *IPsecSA
+	Since      time.Time
+	Lifetime   time.Duration
 
 	k *keys // phase-1 material (Main Mode) or phase-2 material (Quick Mode)
 
@@ -485,7 +489,7 @@ func (m *Machine) retransmit(st *State) {
 	}
 	why := ""
 	switch st.Kind {
-	case StateMainI1:
+	case StateMainI1, StateAggrI1:
 		why = ".  No response (or no acceptable response) to our first IKE message"
 	case StateMainI3:
 		why = ".  Possible authentication failure: no acceptable response to our first encrypted message"

@@ -41,6 +41,10 @@ func (m *Machine) initiate(c *Conn, whack any, try int) {
 		}
 		return
 	}
+	if c.AggrMode {
+		m.aggrOutI1(c, whack, try, false)
+		return
+	}
 	m.mainOutI1(c, whack, try, false)
 }
 
@@ -286,6 +290,7 @@ func (m *Machine) checkPeerID(st *State, id *payloads.ID) error {
 		return notifyErr(spec.InvalidIDInformation, "we require peer to have ID '%s', but peer declares '%s'", want, got)
 	}
 	st.PeerID = got
+	st.peerIDBody = bytes.Clone(id.Body())
 	return nil
 }
 

@@ -48,8 +48,10 @@ func RenderMarkdown() string {
 		title string
 		keep  func(r *Row) bool
 	}{
-		{"Main Mode, initiator", func(r *Row) bool { return r.From.IsPhase1() && r.Flags&FlagInitiator != 0 }},
-		{"Main Mode, responder", func(r *Row) bool { return r.From.IsPhase1() && r.Flags&FlagInitiator == 0 }},
+		{"Main Mode, initiator", func(r *Row) bool { return r.From.IsPhase1() && !r.From.IsAggressive() && r.Flags&FlagInitiator != 0 }},
+		{"Main Mode, responder", func(r *Row) bool { return r.From.IsPhase1() && !r.From.IsAggressive() && r.Flags&FlagInitiator == 0 }},
+		{"Aggressive Mode, initiator (--aggrmode)", func(r *Row) bool { return r.From.IsAggressive() && r.Flags&FlagInitiator != 0 }},
+		{"Aggressive Mode, responder (--aggrmode)", func(r *Row) bool { return r.From.IsAggressive() && r.Flags&FlagInitiator == 0 }},
 		{"Quick Mode, initiator", func(r *Row) bool { return r.From.IsQuick() && r.Flags&FlagInitiator != 0 }},
 		{"Quick Mode, responder", func(r *Row) bool { return r.From.IsQuick() && r.Flags&FlagInitiator == 0 }},
 		{"Informational", func(r *Row) bool { return r.From == StateInfo || r.From == StateInfoProtected }},
@@ -83,6 +85,8 @@ func RenderMarkdown() string {
 	b.WriteString("```mermaid\nstateDiagram-v2\n")
 	b.WriteString("    [*] --> STATE_MAIN_I1: whack initiate, main_outI1\n")
 	b.WriteString("    [*] --> STATE_MAIN_R0: MI1 received\n")
+	b.WriteString("    [*] --> STATE_AGGR_I1: whack initiate with --aggrmode, aggr_outI1\n")
+	b.WriteString("    [*] --> STATE_AGGR_R0: AI1 received for an --aggrmode connection\n")
 	seen := map[string]bool{}
 	for _, r := range Table {
 		if r.To == StateUndefined || !r.From.IsPhase1() {

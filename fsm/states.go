@@ -109,6 +109,9 @@ func (s StateKind) IsPhase1() bool {
 	return (s >= StateMainR0 && s <= StateMainI4) || (s >= StateAggrR0 && s <= StateAggrR2)
 }
 
+// IsAggressive reports whether s belongs to an Aggressive Mode negotiation.
+func (s StateKind) IsAggressive() bool { return s >= StateAggrR0 && s <= StateAggrR2 }
+
 // IsQuick reports whether s belongs to a Quick Mode negotiation.
 func (s StateKind) IsQuick() bool { return s >= StateQuickR0 && s <= StateQuickR2 }
 

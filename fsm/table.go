@@ -176,6 +176,27 @@ var Table = []Row{
 	{From: StateMainI4, Auth: AuthSetAll, Flags: FlagInitiator | FlagEncrypted,
 		Timeout: EventNull, Name: "unexpected", Flow: "(nothing expected)", Processor: unexpected},
 
+	// ---- Aggressive Mode (RFC 2409 §5), only with --aggrmode ----
+	{From: StateAggrR0, To: StateAggrR1, Auth: AuthSetAll, Flags: FlagReply,
+		Required: p(spec.PayloadSA, spec.PayloadKE, spec.PayloadNonce, spec.PayloadID), Optional: vc.Union(natd), Timeout: EventSADiscard,
+		Name: "aggr_inI1_outR1", Flow: "HDR, SA, KE, Ni, IDii --> HDR, SA, KE, Nr, IDir, HASH_R (or SIG_R)", Processor: aggrInI1OutR1},
+	{From: StateAggrI1, To: StateAggrI2, Auth: AuthSetPSK, Flags: FlagInitiator | FlagOutputEncrypted | FlagReply | FlagReleasePendingP2,
+		Required: p(spec.PayloadSA, spec.PayloadKE, spec.PayloadNonce, spec.PayloadID, spec.PayloadHash), Optional: vc.Union(natd), Timeout: EventSAReplace,
+		Name: "aggr_inR1_outI2", Flow: "HDR, SA, KE, Nr, IDir, HASH_R --> HDR*, HASH_I", Processor: aggrInR1OutI2},
+	{From: StateAggrI1, To: StateAggrI2, Auth: AuthSetSig, Flags: FlagInitiator | FlagOutputEncrypted | FlagReply | FlagReleasePendingP2,
+		Required: p(spec.PayloadSA, spec.PayloadKE, spec.PayloadNonce, spec.PayloadID, spec.PayloadSig), Optional: vc.Union(natd).Union(p(spec.PayloadCert)), Timeout: EventSAReplace,
+		Name: "aggr_inR1_outI2", Flow: "HDR, SA, KE, Nr, IDir, [CERT,] SIG_R --> HDR*, SIG_I", Processor: aggrInR1OutI2},
+	{From: StateAggrR1, To: StateAggrR2, Auth: AuthSetPSK, Flags: FlagFirstEncryptedInput | FlagReleasePendingP2 | FlagRetransmitOnDuplicate,
+		Required: p(spec.PayloadHash), Optional: vc.Union(natd), Timeout: EventSAReplace,
+		Name: "aggr_inI2", Flow: "HDR(*), HASH_I --> (encrypted or not)", Processor: aggrInI2},
+	{From: StateAggrR1, To: StateAggrR2, Auth: AuthSetSig, Flags: FlagFirstEncryptedInput | FlagReleasePendingP2 | FlagRetransmitOnDuplicate,
+		Required: p(spec.PayloadSig), Optional: vc.Union(natd).Union(p(spec.PayloadCert)), Timeout: EventSAReplace,
+		Name: "aggr_inI2", Flow: "HDR(*), [CERT,] SIG_I --> (encrypted or not)", Processor: aggrInI2},
+	{From: StateAggrI2, Auth: AuthSetAll, Flags: FlagInitiator | FlagRetransmitOnDuplicate,
+		Timeout: EventNull, Name: "unexpected", Flow: "(duplicate of AR1: answered with AI2)", Processor: unexpected},
+	{From: StateAggrR2, Auth: AuthSetAll, Flags: FlagEncrypted,
+		Timeout: EventNull, Name: "unexpected", Flow: "(nothing expected)", Processor: unexpected},
+
 	// ---- Quick Mode (RFC 2409 §5.5) ----
 	{From: StateQuickR0, To: StateQuickR1, Auth: AuthSetAll, Flags: FlagEncrypted | FlagReply,
 		Required: p(spec.PayloadHash, spec.PayloadSA, spec.PayloadNonce), Optional: qopt, Timeout: EventRetransmit,

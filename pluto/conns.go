@@ -57,6 +57,9 @@ func (c *Connection) PolicyString() string {
 	if d.DontRekey {
 		p = append(p, "DONT_REKEY")
 	}
+	if d.AggrMode {
+		p = append(p, "AGGRESSIVE")
+	}
 	p = append(p, "UP")
 	return strings.Join(p, "+")
 }
@@ -162,6 +165,7 @@ func (d *Daemon) policy(c *Connection) error {
 		c.RekeyFuzz = *desc.RekeyFuzz
 	}
 	fc.RekeyMargin, fc.RekeyFuzz, fc.DontRekey = c.RekeyMargin, c.RekeyFuzz, desc.DontRekey
+	fc.AggrMode = desc.AggrMode
 	fc.DPDDelay, fc.DPDTimeout, fc.DPDAction = desc.DPDDelay, desc.DPDTimeout, desc.DPDAction
 	if fc.DPDDelay > 0 && fc.DPDTimeout == 0 {
 		fc.DPDTimeout = 4 * fc.DPDDelay
