@@ -255,6 +255,7 @@ type scenario struct {
 	noPeer  bool  // start only our pluto (the peer comes later, if at all)
 	peerUs  *ours // peer "ours": a second goswan pluto in the peer's namespace
 	rsa     bool  // RSA signatures with the harness's raw keys (keys/west.*, keys/east.*)
+	aggr    bool  // Aggressive Mode on both ends
 	ourNS   string
 }
 
@@ -309,6 +310,11 @@ func (s *scenario) start() error {
 			return err
 		}
 	}
+	if s.aggr && !s.noPeer && s.peer != "ours" {
+		if err := s.peerAggressive(); err != nil {
+			return err
+		}
+	}
 	s.us = startOurs(t, ourNS, s.usIP)
 	args := []string{"--name", "west-east", "--host", s.usIP}
 	if !s.p.transport {
@@ -317,6 +323,9 @@ func (s *scenario) start() error {
 	args = append(args, "--to", "--host", s.peerIP)
 	if !s.p.transport {
 		args = append(args, "--client", s.peerNet, "--tunnel")
+	}
+	if s.aggr {
+		args = append(args, "--aggrmode")
 	}
 	if s.rsa {
 		args = append(args, "--rsasig", "--encrypt")
@@ -360,9 +369,31 @@ func (s *scenario) startPeer() error {
 		if !s.p.transport {
 			args = append(args, "--client", s.usNet, "--tunnel")
 		}
-		args = append(append(args, "--psk", "--encrypt", "--keyingtries", "1"), s.p.ours...)
+		if s.aggr {
+			args = append(args, "--aggrmode")
+		}
+		auth := "--psk"
+		if s.rsa {
+			auth = "--rsasig"
+		}
+		args = append(append(args, auth, "--encrypt", "--keyingtries", "1"), s.p.ours...)
 		if out, code := s.peerUs.whack(args...); code != 0 {
 			return fmt.Errorf("peer whack add: exit %d %s", code, out)
+		}
+		if s.rsa {
+			secrets := ": RSA " + key(s.peerNS, "key") + "\n"
+			if err := os.WriteFile(filepath.Join(s.peerUs.dir, "ipsec.secrets"), []byte(secrets), 0o600); err != nil {
+				return err
+			}
+			pub, err := os.ReadFile(key(s.ourNS, "rsasigkey"))
+			if err != nil {
+				return err
+			}
+			for _, a := range [][]string{{"--rereadsecrets"}, {"--keyid", s.usIP, "--pubkeyrsa", strings.TrimSpace(string(pub))}} {
+				if out, code := s.peerUs.whack(a...); code != 0 {
+					return fmt.Errorf("peer whack %v: exit %d %s", a, code, out)
+				}
+			}
 		}
 		return nil
 	}
@@ -407,6 +438,42 @@ func (s *scenario) peerTransport() error {
 	}
 	out, err := runScript(s.t, s.env(), "lsw.sh", "ipsec", s.name, "auto", "--config", f, "--replace", "west-east")
 	if err != nil {
+		return fmt.Errorf("auto --replace: %v %s", err, out)
+	}
+	return nil
+}
+
+// peerAggressive switches the peer's connection to Aggressive Mode (the
+// harness writes Main Mode configurations); strongSwan also needs its
+// explicit consent to answer Aggressive Mode with a PSK.
+func (s *scenario) peerAggressive() error {
+	run := filepath.Join(peersDir, "run", s.name)
+	edit := func(f, from, to string) error {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(f, []byte(strings.Replace(string(b), from, to, 1)), 0o600)
+	}
+	if s.peer == "ss" {
+		if err := edit(filepath.Join(run, "swanctl", "swanctl.conf"), "aggressive = no", "aggressive = yes"); err != nil {
+			return err
+		}
+		if err := edit(filepath.Join(run, "strongswan.conf"), "charon {", "charon {\n    i_dont_care_about_security_and_use_aggressive_mode_psk = yes"); err != nil {
+			return err
+		}
+		for _, a := range [][]string{{"--reload-settings"}, {"--load-conns"}} {
+			if out, err := runScript(s.t, s.env(), "ss.sh", append([]string{"swanctl", s.name}, a...)...); err != nil {
+				return fmt.Errorf("swanctl %v: %v %s", a, err, out)
+			}
+		}
+		return nil
+	}
+	f := filepath.Join(run, "ipsec.conf")
+	if err := edit(f, "aggressive=no", "aggressive=yes"); err != nil {
+		return err
+	}
+	if out, err := runScript(s.t, s.env(), "lsw.sh", "ipsec", s.name, "auto", "--config", f, "--replace", "west-east"); err != nil {
 		return fmt.Errorf("auto --replace: %v %s", err, out)
 	}
 	return nil
@@ -840,6 +907,47 @@ func TestInteropRSA(t *testing.T) {
 					t.Errorf("our log does not show the signature check:\n%s", s.us.log)
 				}
 			})
+		}
+	}
+}
+
+// TestInteropAggressive: Aggressive Mode with PSK and with RSA signatures
+// against each peer, both roles.
+func TestInteropAggressive(t *testing.T) {
+	setup(t)
+	mx := &matrix{rows: map[string]string{}}
+	defer mx.report(t)
+	for _, peer := range append(peers(), "ours") {
+		for _, role := range []string{"initiator", "responder"} {
+			for _, rsa := range []bool{false, true} {
+				name := "aggressive-psk"
+				if rsa {
+					name = "aggressive-rsasig"
+				}
+				key := fmt.Sprintf("%-4s %-10s %s", peer, role, name)
+				t.Run(peer+"/"+role+"/"+name, func(t *testing.T) {
+					defer func() { mx.set(key, passFail(t)) }()
+					p := proposals[0]
+					p.lswIKE = "aes128-sha1;modp2048"
+					s := &scenario{t: t, peer: peer, ourRole: role, p: p, rsa: rsa, aggr: true}
+					defer s.stop()
+					if err := s.start(); err != nil {
+						t.Fatal(err)
+					}
+					out, in, err := s.establish()
+					if err != nil {
+						t.Fatal(err)
+					}
+					pin, pout, raw := s.peerSPIs()
+					if pin != out || pout != in {
+						t.Fatalf("SPIs differ: ours out %s in %s, peer in %q out %q\n%s", out, in, pin, pout, raw)
+					}
+					st, _ := s.us.whack("--status")
+					if !strings.Contains(st, "STATE_AGGR_") {
+						t.Errorf("not Aggressive Mode on our side:\n%s", st)
+					}
+				})
+			}
 		}
 	}
 }
