@@ -47,9 +47,9 @@ func (m *Machine) scheduleEstablished(st *State) {
 	}
 	if c != nil {
 		if st.Kind.IsISAKMPEstablished() {
-			m.newestISAKMP[c.Name] = st.Serial
+			m.newestISAKMP[c.key()] = st.Serial
 		} else {
-			m.newestIPsec[c.Name] = st.Serial
+			m.newestIPsec[c.key()] = st.Serial
 		}
 	}
 	if c == nil || c.DontRekey {
@@ -80,9 +80,9 @@ func (m *Machine) isNewest(st *State) bool {
 		return false
 	}
 	if st.Kind.IsISAKMPEstablished() {
-		return m.newestISAKMP[st.Conn.Name] == st.Serial
+		return m.newestISAKMP[st.Conn.key()] == st.Serial
 	}
-	return m.newestIPsec[st.Conn.Name] == st.Serial
+	return m.newestIPsec[st.Conn.key()] == st.Serial
 }
 
 // replace handles EVENT_SA_REPLACE: rekey st if it is the newest of its

@@ -7,7 +7,7 @@ import "fmt"
 func (l LogLine) Prefix() string {
 	switch {
 	case l.State != nil && l.State.Conn != nil:
-		return fmt.Sprintf("%q #%d: ", l.State.Conn.Name, l.State.Serial)
+		return fmt.Sprintf("%q%s #%d: ", l.State.Conn.Name, l.State.Conn.Instance, l.State.Serial)
 	case l.State != nil && l.State.Serial != 0:
 		return fmt.Sprintf("#%d: ", l.State.Serial)
 	case l.From.IsValid():

@@ -18,7 +18,10 @@ import (
 // identities and proposals. The daemon owns the connection database and
 // hands these out; the state machine never changes them.
 type Conn struct {
-	Name       string
+	Name string
+	// Instance tells a Road Warrior instance of a %any connection apart:
+	// "[1] 192.0.2.7" (printed after the quoted name, as pluto does).
+	Instance   string
 	Local      netip.AddrPort // our IKE address and port
 	Remote     netip.AddrPort // the peer's (unspecified address for %any)
 	LocalID    ID
@@ -47,6 +50,9 @@ type Conn struct {
 	DPDDelay, DPDTimeout time.Duration
 	DPDAction            string // clear, hold (default) or restart
 }
+
+// key identifies a connection or instance.
+func (c *Conn) key() string { return c.Name + c.Instance }
 
 // IPsecSA is a negotiated IPsec SA pair, what the kernel is told to install.
 type IPsecSA struct {
@@ -93,8 +99,13 @@ type Env interface {
 	// PeerKeys returns the RSA public keys that may authenticate peer on c.
 	PeerKeys(c *Conn, peer ID) []*rsa.PublicKey
 	// ResponderConn finds the connection for a Main Mode initiated by remote
-	// to local; nil when there is none.
+	// to local; nil when there is none. For a %any (Road Warrior) connection
+	// it returns an instance with the peer's address.
 	ResponderConn(local, remote netip.AddrPort) *Conn
+	// SwitchConn is asked, when the peer's phase-1 ID does not fit the
+	// connection c (a responder), for a better connection for that ID from
+	// the same local address that uses the same keys; nil to give up.
+	SwitchConn(c *Conn, remote netip.AddrPort, peer ID) *Conn
 	// QuickConn finds the connection for a Quick Mode on ISAKMP SA p1 with the
 	// given clients (ours, theirs); nil when there is none.
 	QuickConn(p1 *State, local, remote Client) *Conn
@@ -265,7 +276,7 @@ func (st *State) Name() string {
 	if st.Conn == nil {
 		return fmt.Sprintf("#%d", st.Serial)
 	}
-	return fmt.Sprintf("%q #%d", st.Conn.Name, st.Serial)
+	return fmt.Sprintf("%q%s #%d", st.Conn.Name, st.Conn.Instance, st.Serial)
 }
 
 // Digest is a received message as the processors see it (pluto's msg_digest).

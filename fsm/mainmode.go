@@ -72,7 +72,7 @@ func (m *Machine) mainOutI1(c *Conn, whack any, try int, replacing bool) {
 func (m *Machine) isakmpFor(c *Conn) *State {
 	var best *State
 	for _, st := range m.bySerial {
-		if st.Kind.IsISAKMPEstablished() && st.Conn != nil && st.Conn.Name == c.Name && st.Remote == c.Remote {
+		if st.Kind.IsISAKMPEstablished() && st.Conn != nil && st.Conn.key() == c.key() && st.Remote == c.Remote {
 			if best == nil || st.Serial > best.Serial {
 				best = st
 			}
@@ -287,7 +287,17 @@ func (m *Machine) checkPeerID(st *State, id *payloads.ID) error {
 		want = AddrID(st.Remote.Addr())
 	}
 	if !got.Equal(want) {
-		return notifyErr(spec.InvalidIDInformation, "we require peer to have ID '%s', but peer declares '%s'", want, got)
+		// A responder may switch to a connection made for this identity
+		// (pluto's refine_host_connection), if it uses the same keys.
+		if st.Initiator {
+			return notifyErr(spec.InvalidIDInformation, "we require peer to have ID '%s', but peer declares '%s'", want, got)
+		}
+		c := m.env.SwitchConn(st.Conn, st.Remote, got)
+		if c == nil {
+			return notifyErr(spec.InvalidIDInformation, "no suitable connection for peer '%s' (%q requires '%s')", got, st.Conn.Name, want)
+		}
+		m.log(st, 0, "switched from %q to %q for peer ID '%s'", st.Conn.Name, c.Name, got)
+		st.Conn = c
 	}
 	st.PeerID = got
 	st.peerIDBody = bytes.Clone(id.Body())

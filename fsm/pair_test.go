@@ -79,6 +79,14 @@ func (e *testEnv) LocalKey(c *Conn) (*rsa.PrivateKey, bool) { return e.rsaKey, e
 func (e *testEnv) PeerKeys(c *Conn, peer ID) []*rsa.PublicKey {
 	return e.peerKeys
 }
+func (e *testEnv) SwitchConn(c *Conn, remote netip.AddrPort, peer ID) *Conn {
+	for _, o := range e.conns {
+		if o != c && o.Local == c.Local && o.RemoteID.Equal(peer) && o.Auth == c.Auth {
+			return o
+		}
+	}
+	return nil
+}
 func (e *testEnv) ResponderConn(local, remote netip.AddrPort) *Conn {
 	for _, c := range e.conns {
 		if c.Local == local && (c.Remote == remote || !c.Remote.Addr().IsValid()) {

@@ -18,7 +18,10 @@ import (
 // uses.
 type Connection struct {
 	Name string
-	Desc whack.ConnDesc
+	// Template names the %any connection this is an instance of ("" for
+	// connections added by whack).
+	Template string
+	Desc     whack.ConnDesc
 	// This and That are the ends once oriented (This is us).
 	This, That whack.End
 	Oriented   bool
@@ -296,39 +299,53 @@ func (d *Daemon) connByConn(fc *fsm.Conn) *Connection {
 }
 
 // responderConn implements fsm.Env.ResponderConn: an oriented connection on
-// the local address for this peer, an exact peer before a %any one.
+// the local address for this peer, an exact peer before a %any one (which
+// is instantiated for the peer: a Road Warrior).
 func (d *Daemon) responderConn(local, remote netip.AddrPort) *fsm.Conn {
-	var wild *fsm.Conn
+	var wild *Connection
 	for _, c := range d.sortedConns() {
 		fc := &c.Conn
-		if !c.Oriented || fc.Local.Addr() != local.Addr() {
+		if !c.Oriented || fc.Local.Addr() != local.Addr() || fc.Local.Port() != local.Port() {
 			continue
 		}
 		if fc.Remote.Addr() == remote.Addr() {
 			return fc
 		}
 		if !fc.Remote.Addr().IsValid() && wild == nil {
-			wild = fc
+			wild = c
 		}
 	}
-	return wild
+	if wild == nil {
+		return nil
+	}
+	return &d.instance(wild, remote).Conn
 }
 
-// quickConn implements fsm.Env.QuickConn.
+// quickConn implements fsm.Env.QuickConn: a connection of this peer with
+// these clients; failing that, a %any connection with these clients,
+// instantiated for the peer.
 func (d *Daemon) quickConn(p1 *fsm.State, local, remote fsm.Client) *fsm.Conn {
-	for _, c := range d.sortedConns() {
+	var wild *Connection
+	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {
 		fc := &c.Conn
 		if !c.Oriented || fc.Local.Addr() != p1.Local.Addr() {
 			continue
 		}
-		if fc.Remote.Addr() != p1.Remote.Addr() && fc.Remote.Addr().IsValid() {
+		if fc.Remote.Addr() == p1.Remote.Addr() {
+			if clientOr(fc.LocalNet, p1.Local) == local && clientOr(fc.RemoteNet, p1.Remote) == remote {
+				return fc
+			}
 			continue
 		}
-		if clientOr(fc.LocalNet, p1.Local) == local && clientOr(fc.RemoteNet, p1.Remote) == remote {
-			return fc
+		if !fc.Remote.Addr().IsValid() && wild == nil &&
+			clientOr(fc.LocalNet, p1.Local) == local && clientOr(fc.RemoteNet, p1.Remote) == remote {
+			wild = c
 		}
 	}
-	return nil
+	if wild == nil {
+		return nil
+	}
+	return &d.instance(wild, p1.Remote).Conn
 }
 
 func clientOr(c fsm.Client, host netip.AddrPort) fsm.Client {

@@ -62,6 +62,9 @@ type Daemon struct {
 	myID   string
 	// pubkeys are the peers' RSA public keys by identity (whack --keyid).
 	pubkeys map[string][]*rsa.PublicKey
+	// instances of %any connections by template name and peer address.
+	instances      map[string]*Connection
+	instanceSerial int
 
 	closeOnce sync.Once
 }
@@ -100,14 +103,15 @@ func New(cfg Config) (*Daemon, error) {
 		cfg.Kernel = routing.NewNoStack()
 	}
 	d := &Daemon{
-		cfg:     cfg,
-		conns:   make(map[string]*Connection),
-		log:     cfg.Log,
-		kernel:  cfg.Kernel,
-		socks:   make(map[netip.AddrPort]*net.UDPConn),
-		events:  make(chan any, 4096),
-		pubkeys: make(map[string][]*rsa.PublicKey),
-		done:    make(chan struct{}),
+		cfg:       cfg,
+		conns:     make(map[string]*Connection),
+		log:       cfg.Log,
+		kernel:    cfg.Kernel,
+		socks:     make(map[netip.AddrPort]*net.UDPConn),
+		events:    make(chan any, 4096),
+		pubkeys:   make(map[string][]*rsa.PublicKey),
+		instances: make(map[string]*Connection),
+		done:      make(chan struct{}),
 	}
 	d.log.debug = cfg.Debug
 	d.m = fsm.NewMachine(d, cfg.Machine)

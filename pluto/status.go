@@ -23,7 +23,7 @@ func (d *Daemon) status(w *whackConn) {
 	out("debug %s", d.cfg.Debug)
 	out("kernel %s", d.kernel.Name())
 	out(" ")
-	for _, c := range d.sortedConns() {
+	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {
 		d.connStatus(c, out)
 	}
 	out(" ")
@@ -34,9 +34,9 @@ func (d *Daemon) status(w *whackConn) {
 }
 
 func (d *Daemon) connStatus(c *Connection, out func(string, ...any)) {
-	n := c.Name
+	n := fmt.Sprintf("%q%s", c.Name, c.Conn.Instance)
 	if !c.Oriented {
-		out("%q: %s...%s; unoriented", n, c.Desc.Left.Host, c.Desc.Right.Host)
+		out("%s: %s...%s; unoriented", n, c.Desc.Left.Host, c.Desc.Right.Host)
 		return
 	}
 	fc := &c.Conn
@@ -57,22 +57,22 @@ func (d *Daemon) connStatus(c *Connection, out func(string, ...any)) {
 			routing = "erouted"
 		}
 	}
-	out("%q: %s; %s", n, endsString(c), routing)
-	out("%q:     ike_life: %ds; ipsec_life: %ds; rekey_margin: %ds; rekey_fuzz: %d%%; keyingtries: %d",
+	out("%s: %s; %s", n, endsString(c), routing)
+	out("%s:     ike_life: %ds; ipsec_life: %ds; rekey_margin: %ds; rekey_fuzz: %d%%; keyingtries: %d",
 		n, int(fc.P1.Lifetime.Seconds()), int(fc.P2.Lifetime.Seconds()), int(c.RekeyMargin.Seconds()), c.RekeyFuzz, fc.KeyingTries)
-	out("%q:   policy: %s; interface: %s", n, c.PolicyString(), fc.Local)
+	out("%s:   policy: %s; interface: %s", n, c.PolicyString(), fc.Local)
 	newest := func(st *fsm.State) string {
 		if st == nil {
 			return "#0"
 		}
 		return fmt.Sprintf("#%d", st.Serial)
 	}
-	out("%q:   newest ISAKMP SA: %s; newest IPsec SA: %s", n, newest(p1), newest(p2))
+	out("%s:   newest ISAKMP SA: %s; newest IPsec SA: %s", n, newest(p1), newest(p2))
 	var ike []string
 	for _, a := range fc.P1.Algs {
 		ike = append(ike, a.String())
 	}
-	out("%q:   IKE algorithms wanted: %s", n, strings.Join(ike, ","))
+	out("%s:   IKE algorithms wanted: %s", n, strings.Join(ike, ","))
 	var esp []string
 	for _, a := range fc.P2.ESP {
 		esp = append(esp, a.String())
@@ -84,7 +84,7 @@ func (d *Daemon) connStatus(c *Connection, out func(string, ...any)) {
 		} else if fc.PFS {
 			pfs = "phase1-group"
 		}
-		out("%q:   ESP algorithms wanted: %s; pfsgroup=%s", n, strings.Join(esp, ","), pfs)
+		out("%s:   ESP algorithms wanted: %s; pfsgroup=%s", n, strings.Join(esp, ","), pfs)
 	}
 }
 

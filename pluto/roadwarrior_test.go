@@ -1,0 +1,76 @@
+package pluto
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRoadWarriors: several initiators at different addresses reach one
+// %any responder; each gets its own instance; a peer with an ID of its own
+// makes the responder switch to the connection made for that ID; a peer no
+// connection fits is refused.
+func TestRoadWarriors(t *testing.T) {
+	const key = `"road-warrior-secret"`
+	gw := startDaemon(t, "127.0.0.2", "127.0.0.2 %any : PSK "+key+"\n", 100*time.Millisecond)
+	// a-rw takes any peer whose ID is its address; z-alice is for @alice.
+	for _, c := range [][]string{
+		{"--name", "a-rw", "--host", "127.0.0.2", "--ikeport", itoa(gw.port), "--client", "10.2.0.0/24",
+			"--to", "--host", "%any", "--psk", "--encrypt", "--tunnel"},
+		{"--name", "z-alice", "--host", "127.0.0.2", "--ikeport", itoa(gw.port), "--client", "10.2.0.0/24",
+			"--to", "--host", "%any", "--id", "@alice", "--psk", "--encrypt", "--tunnel"},
+	} {
+		if out, code := gw.whack(t, c...); code != 0 {
+			t.Fatalf("add: %d %s", code, out)
+		}
+	}
+	roam := func(ip, id string) (string, int) {
+		secrets := fmt.Sprintf("%s 127.0.0.2 : PSK %s\n", ip, key)
+		if id != "" {
+			secrets = fmt.Sprintf("%s 127.0.0.2 : PSK %s\n", id, key)
+		}
+		rw := startDaemon(t, ip, secrets, 100*time.Millisecond)
+		args := []string{"--name", "home", "--host", ip, "--ikeport", itoa(rw.port)}
+		if id != "" {
+			args = append(args, "--id", id)
+		}
+		args = append(args, "--to", "--host", "127.0.0.2", "--ikeport", itoa(gw.port), "--client", "10.2.0.0/24",
+			"--psk", "--encrypt", "--tunnel", "--keyingtries", "1")
+		if out, code := rw.whack(t, args...); code != 0 {
+			t.Fatalf("add on %s: %d %s", ip, code, out)
+		}
+		return rw.whack(t, "--name", "home", "--initiate")
+	}
+	for _, ip := range []string{"127.0.0.1", "127.0.0.3", "127.0.0.4"} {
+		if out, code := roam(ip, ""); code != 0 {
+			t.Fatalf("road warrior %s: exit %d\n%s\ngateway:\n%s", ip, code, out, gw.log)
+		}
+	}
+	st, _ := gw.whack(t, "--status")
+	for _, ip := range []string{"127.0.0.1", "127.0.0.3", "127.0.0.4"} {
+		if !regexp.MustCompile(`"a-rw"\[\d+\] ` + regexp.QuoteMeta(ip) + `: 10\.2\.0\.0/24===127\.0\.0\.2:\d+\.\.\.` + regexp.QuoteMeta(ip) + `; erouted`).MatchString(st) {
+			t.Errorf("no erouted instance for %s:\n%s", ip, st)
+		}
+	}
+	if n := strings.Count(st, "STATE_QUICK_R2"); n != 3 {
+		t.Errorf("%d IPsec SAs on the gateway, want 3:\n%s", n, st)
+	}
+	// @alice from 127.0.0.5: a-rw is tried first (by address), then the
+	// gateway switches to z-alice.
+	if out, code := roam("127.0.0.5", "@alice"); code != 0 {
+		t.Fatalf("alice: exit %d\n%s\ngateway:\n%s", code, out, gw.log)
+	}
+	if !strings.Contains(gw.log.String(), `switched from "a-rw" to "z-alice" for peer ID '@alice'`) {
+		t.Errorf("no switch in the gateway log:\n%s", gw.log)
+	}
+	// @mallory fits nothing: refused, nothing established for it.
+	out, code := roam("127.0.0.6", "@mallory")
+	if code == 0 {
+		t.Fatalf("mallory got in:\n%s", out)
+	}
+	if !strings.Contains(gw.log.String(), "no suitable connection for peer '@mallory'") {
+		t.Errorf("refusal not logged:\n%s", gw.log)
+	}
+}
