@@ -28,6 +28,7 @@ type kernelGlue struct {
 	up            map[upKey]bool  // SA pairs whose up-* has run
 	pairs         map[string]int  // such pairs per connection
 	routedUp      map[string]bool // route-* has run and unroute-* has not
+	watching      bool            // ACQUIREs are reported
 }
 
 type upKey struct {
@@ -189,11 +190,50 @@ func (d *Daemon) routeConn(c *Connection, w *whackConn) {
 		return
 	}
 	c.Routed = true
+	d.watchAcquire()
 	if !d.kg.routedUp[c.Name] {
 		d.kg.routedUp[c.Name] = true
 		d.updown(c, nil, p, routing.VerbPrepare, w)
 		d.updown(c, nil, p, routing.VerbRoute, w)
 	}
+}
+
+// watchAcquire has the kernel report traffic caught by traps (from the
+// first whack --route on).
+func (d *Daemon) watchAcquire() {
+	a, ok := d.kernel.(routing.Acquirer)
+	if !ok || d.kg.watching {
+		return
+	}
+	d.kg.watching = true
+	err := a.WatchAcquire(func(acq routing.Acquire) {
+		select {
+		case d.events <- funcEvent(func() { d.acquire(acq) }):
+		case <-d.done:
+		}
+	})
+	if err != nil {
+		d.log.Logf("%v", err)
+	}
+}
+
+// acquire initiates the routed connection whose trap caught traffic,
+// unless it is negotiating or established already.
+func (d *Daemon) acquire(a routing.Acquire) {
+	name, ok := d.kg.reqids.Lookup(a.ReqID)
+	c := d.conns[name]
+	if !ok || c == nil || !c.Routed {
+		d.log.Debugf("ACQUIRE for %s (reqid %d): no routed connection", a, a.ReqID)
+		return
+	}
+	for _, st := range d.m.States() {
+		if st.Conn != nil && st.Conn.Name == name && (st.Kind.IsQuick() || !st.Kind.IsISAKMPEstablished()) {
+			d.log.Debugf("%q: ACQUIRE for %s: already negotiating or established", name, a)
+			return
+		}
+	}
+	d.log.Logf("%q: initiate on demand from %s because: acquire", name, a)
+	d.initiateConn(c, nil)
 }
 
 // unrouteConn carries out whack --unroute (and the unrouting of a deleted

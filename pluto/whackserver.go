@@ -124,6 +124,11 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 			d.m.Terminate(now, m.Name)
 			d.forgetConn(c)
 			delete(d.conns, m.Name)
+			for k, inst := range d.instances {
+				if inst.Template == m.Name {
+					delete(d.instances, k)
+				}
+			}
 		} else if !m.HasConnection {
 			w.line(whack.RCUnknownName, fmt.Sprintf("no connection named %q", m.Name))
 			return

@@ -1,0 +1,134 @@
+package pluto
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"goswan/routing"
+)
+
+// updownLog is an --updown command appending the verb and a few variables
+// to a file.
+func updownLog(file string) string {
+	return fmt.Sprintf(`echo "$PLUTO_VERB $PLUTO_CONNECTION $PLUTO_ME $PLUTO_PEER $PLUTO_MY_CLIENT $PLUTO_PEER_CLIENT $PLUTO_SA_REQID $PLUTO_STACK" >> %s`, file)
+}
+
+// waitLines waits until file has n lines and returns them.
+func waitLines(t *testing.T, file string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(file)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(b) == 0 {
+			lines = nil
+		}
+		if len(lines) >= n || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestUpdownCalls(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("updown: no /bin/sh")
+	}
+	dir := t.TempDir()
+	wf, ef := filepath.Join(dir, "west"), filepath.Join(dir, "east")
+	west := startDaemon(t, "127.0.0.1", psk, 0)
+	east := startDaemon(t, "127.0.0.2", psk, 0)
+	conn := func(td *testDaemon) {
+		args := []string{"--name", "west-east",
+			"--host", west.addr, "--ikeport", fmt.Sprint(west.port), "--client", "10.1.0.0/24", "--updown", updownLog(wf),
+			"--to", "--host", east.addr, "--ikeport", fmt.Sprint(east.port), "--client", "10.2.0.0/24", "--updown", updownLog(ef),
+			"--psk", "--encrypt", "--tunnel"}
+		if out, code := td.whack(t, args...); code != 0 {
+			t.Fatalf("add: %d\n%s", code, out)
+		}
+	}
+	conn(west)
+	conn(east)
+	if out, code := west.whack(t, "--name", "west-east", "--initiate"); code != 0 {
+		t.Fatalf("initiate: %d\n%s", code, out)
+	}
+	rest := " west-east 127.0.0.1 127.0.0.2 10.1.0.0/24 10.2.0.0/24 16384 nostack"
+	want := []string{"prepare-client" + rest, "route-client" + rest, "up-client" + rest}
+	if got := waitLines(t, wf, 3); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("west updown calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	erest := " west-east 127.0.0.2 127.0.0.1 10.2.0.0/24 10.1.0.0/24 16384 nostack"
+	ewant := []string{"prepare-client" + erest, "route-client" + erest, "up-client" + erest}
+	if got := waitLines(t, ef, 3); strings.Join(got, "\n") != strings.Join(ewant, "\n") {
+		t.Errorf("east updown calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(ewant, "\n"))
+	}
+	west.whack(t, "--name", "west-east", "--terminate")
+	if got := waitLines(t, wf, 5); len(got) != 5 || got[3] != "down-client"+rest || got[4] != "unroute-client"+rest {
+		t.Errorf("west after terminate:\n%s", strings.Join(got, "\n"))
+	}
+	if got := waitLines(t, ef, 5); len(got) != 5 || got[3] != "down-client"+erest || got[4] != "unroute-client"+erest {
+		t.Errorf("east after the peer's Delete:\n%s", strings.Join(got, "\n"))
+	}
+
+	// whack --route runs prepare and route (no SA: no reqid yet in the
+	// SA sense, but the connection's); an SA then only runs up and down;
+	// --unroute runs unroute.
+	west.whack(t, "--name", "west-east", "--route")
+	west.whack(t, "--name", "west-east", "--initiate")
+	west.whack(t, "--name", "west-east", "--terminate")
+	west.whack(t, "--name", "west-east", "--unroute")
+	got := waitLines(t, wf, 10)
+	var verbs []string
+	for _, l := range got[5:] {
+		verbs = append(verbs, strings.Fields(l)[0])
+	}
+	if strings.Join(verbs, " ") != "prepare-client route-client up-client down-client unroute-client" {
+		t.Errorf("routed connection's updown verbs: %v", verbs)
+	}
+	if k := west.d.kernel.(*routing.NoStack); k.Installed() != 0 || k.Routed() != 0 {
+		t.Errorf("nostack: %d installed, %d routed", k.Installed(), k.Routed())
+	}
+}
+
+func TestUpdownFailure(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("updown: no /bin/sh")
+	}
+	west := startDaemon(t, "127.0.0.1", psk, 0)
+	east := startDaemon(t, "127.0.0.2", psk, 0)
+	for _, td := range []*testDaemon{west, east} {
+		args := []string{"--name", "west-east",
+			"--host", west.addr, "--ikeport", fmt.Sprint(west.port), "--client", "10.1.0.0/24", "--updown", "echo oops; exit 1",
+			"--to", "--host", east.addr, "--ikeport", fmt.Sprint(east.port), "--client", "10.2.0.0/24",
+			"--psk", "--encrypt", "--tunnel"}
+		if out, code := td.whack(t, args...); code != 0 {
+			t.Fatalf("add: %d\n%s", code, out)
+		}
+	}
+	out, code := west.whack(t, "--name", "west-east", "--initiate")
+	if code != 0 {
+		t.Fatalf("a failing updown must not fail the SA: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		`003 "west-east" #2: updown command returned an error (up-client: exit status 1)`,
+		`000 "west-east" #2: up-client output: oops`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("whack output lacks %q:\n%s", want, out)
+		}
+	}
+	checkTranscript(t, out)
+	if !strings.Contains(west.log.String(), `"west-east" #2: updown command returned an error (prepare-client: exit status 1)`) {
+		t.Errorf("log:\n%s", west.log)
+	}
+	// Without a state, the whack that asked sees it.
+	west.whack(t, "--name", "west-east", "--terminate")
+	out, code = west.whack(t, "--name", "west-east", "--route")
+	if code != 0 || !strings.Contains(out, `003 "west-east": updown command returned an error (route-client: exit status 1)`) {
+		t.Errorf("route: exit %d\n%s", code, out)
+	}
+}
