@@ -236,10 +236,10 @@ func (d *Daemon) policy(c *Connection) error {
 			return err
 		}
 		fc.HasClients = c.This.Client != "" || c.That.Client != ""
-		if fc.LocalID, err = endID(c.This); err != nil {
+		if fc.LocalID, err = d.endID(c.This); err != nil {
 			return err
 		}
-		if fc.RemoteID, err = endID(c.That); err != nil {
+		if fc.RemoteID, err = d.endID(c.That); err != nil {
 			return err
 		}
 	}
@@ -269,11 +269,18 @@ func client(e whack.End, what string) (fsm.Client, error) {
 	return c, nil
 }
 
-func endID(e whack.End) (fsm.ID, error) {
-	if e.ID == "" || e.ID == "%none" {
+func (d *Daemon) endID(e whack.End) (fsm.ID, error) {
+	s := e.ID
+	if s == "" || s == "%none" {
 		return fsm.ID{}, nil
 	}
-	id, err := fsm.ParseID(e.ID)
+	if s == "%myid" {
+		if d.myID == "" {
+			return fsm.ID{}, fmt.Errorf("--id %%myid: no %%myid is set (whack --myid)")
+		}
+		s = d.myID
+	}
+	id, err := fsm.ParseID(s)
 	if err != nil {
 		return fsm.ID{}, fmt.Errorf("--id: %v", err)
 	}

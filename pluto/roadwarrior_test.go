@@ -74,3 +74,28 @@ func TestRoadWarriors(t *testing.T) {
 		t.Errorf("refusal not logged:\n%s", gw.log)
 	}
 }
+
+// TestMyID: --id %myid takes whack --myid; without it the connection is
+// refused with the field named.
+func TestMyID(t *testing.T) {
+	d := startDaemon(t, "127.0.0.1", psk, 0)
+	add := []string{"--name", "x", "--host", "127.0.0.1", "--ikeport", itoa(d.port), "--id", "%myid",
+		"--to", "--host", "127.0.0.2", "--psk", "--encrypt"}
+	if out, code := d.whack(t, add...); code == 0 || !strings.Contains(out, "%myid") {
+		t.Fatalf("accepted without --myid: %d %s", code, out)
+	}
+	if out, code := d.whack(t, "--myid", "@gateway.example"); code != 0 {
+		t.Fatalf("--myid: %d %s", code, out)
+	}
+	if out, code := d.whack(t, add...); code != 0 {
+		t.Fatalf("add: %d %s", code, out)
+	}
+	if st, _ := d.whack(t, "--status"); !strings.Contains(st, "%myid = @gateway.example") {
+		t.Errorf("status:\n%s", st)
+	}
+	var id string
+	d.d.Do(func() { id = d.d.conns["x"].Conn.LocalID.String() })
+	if id != "@gateway.example" {
+		t.Errorf("local ID %q", id)
+	}
+}
