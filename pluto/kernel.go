@@ -90,12 +90,19 @@ func (d *Daemon) AllocSPI(proto spec.ProtocolID) []byte {
 	return d.kernel.AllocSPI(proto, d.kg.remote, d.kg.local)
 }
 
+// connKey names a connection for the kernel glue: a Road Warrior
+// instance ("rw"[1] 192.0.2.7) apart from its template and the other
+// instances, each with its own reqid (as Openswan's instantiate).
+func connKey(fc *fsm.Conn) string {
+	if fc == nil {
+		return ""
+	}
+	return fc.Name + fc.Instance
+}
+
 // kernelSA is the kernel's view of the pair st negotiated.
 func (d *Daemon) kernelSA(st *fsm.State, sa *fsm.IPsecSA) (*routing.KernelSA, error) {
-	name := ""
-	if st.Conn != nil {
-		name = st.Conn.Name
-	}
+	name := connKey(st.Conn)
 	return routing.NewKernelSA(sa, name, d.kg.reqids.Get(name), st.P2.AH)
 }
 
@@ -108,7 +115,7 @@ func (d *Daemon) Install(st *fsm.State, sa *fsm.IPsecSA, inboundOnly bool) error
 	if err != nil {
 		return err
 	}
-	if st.P2.IPComp && d.kernel.Name() != "nostack" {
+	if st.P2.IPComp && !inboundOnly && d.kernel.Name() != "nostack" {
 		d.Log(fsm.LogLine{State: st, Code: whack.RCLogSerious, Text: "IPComp was negotiated but is not installed in the kernel"})
 	}
 	if err := d.kernel.Install(ksa, inboundOnly); err != nil {
@@ -120,9 +127,9 @@ func (d *Daemon) Install(st *fsm.State, sa *fsm.IPsecSA, inboundOnly bool) error
 		return nil
 	}
 	d.kg.up[key] = true
-	d.kg.pairs[c.Name]++
-	if !d.kg.routedUp[c.Name] {
-		d.kg.routedUp[c.Name] = true
+	d.kg.pairs[key.conn]++
+	if !d.kg.routedUp[key.conn] {
+		d.kg.routedUp[key.conn] = true
 		d.updown(c, st, &ksa.KernelPolicy, routing.VerbPrepare, nil)
 		d.updown(c, st, &ksa.KernelPolicy, routing.VerbRoute, nil)
 	}
@@ -156,10 +163,10 @@ func (d *Daemon) Delete(st *fsm.State, sa *fsm.IPsecSA) {
 	if c == nil {
 		return
 	}
-	if d.kg.pairs[c.Name]--; d.kg.pairs[c.Name] <= 0 {
-		delete(d.kg.pairs, c.Name)
-		if !c.Routed && d.kg.routedUp[c.Name] {
-			delete(d.kg.routedUp, c.Name)
+	if d.kg.pairs[key.conn]--; d.kg.pairs[key.conn] <= 0 {
+		delete(d.kg.pairs, key.conn)
+		if !c.Routed && d.kg.routedUp[key.conn] {
+			delete(d.kg.routedUp, key.conn)
 			d.updown(c, st, &ksa.KernelPolicy, routing.VerbUnroute, nil)
 		}
 	}
@@ -172,7 +179,7 @@ func (d *Daemon) connPolicy(c *Connection) *routing.KernelPolicy {
 	if len(fc.P2.ESP) == 0 && len(fc.P2.AH) > 0 {
 		proto = spec.ProtoAH
 	}
-	return &routing.KernelPolicy{Conn: c.Name, ReqID: d.kg.reqids.Get(c.Name), Proto: proto, Mode: fc.P2.Mode,
+	return &routing.KernelPolicy{Conn: connKey(fc), ReqID: d.kg.reqids.Get(connKey(fc)), Proto: proto, Mode: fc.P2.Mode,
 		Local: fc.Local.Addr().Unmap(), Remote: fc.Remote.Addr().Unmap(),
 		LocalNet: clientOr(fc.LocalNet, fc.Local), RemoteNet: clientOr(fc.RemoteNet, fc.Remote)}
 }
@@ -191,8 +198,8 @@ func (d *Daemon) routeConn(c *Connection, w *whackConn) {
 	}
 	c.Routed = true
 	d.watchAcquire()
-	if !d.kg.routedUp[c.Name] {
-		d.kg.routedUp[c.Name] = true
+	if !d.kg.routedUp[p.Conn] {
+		d.kg.routedUp[p.Conn] = true
 		d.updown(c, nil, p, routing.VerbPrepare, w)
 		d.updown(c, nil, p, routing.VerbRoute, w)
 	}
@@ -227,7 +234,7 @@ func (d *Daemon) acquire(a routing.Acquire) {
 		return
 	}
 	for _, st := range d.m.States() {
-		if st.Conn != nil && st.Conn.Name == name && (st.Kind.IsQuick() || !st.Kind.IsISAKMPEstablished()) {
+		if st.Conn != nil && connKey(st.Conn) == name && (st.Kind.IsQuick() || !st.Kind.IsISAKMPEstablished()) {
 			d.log.Debugf("%q: ACQUIRE for %s: already negotiating or established", name, a)
 			return
 		}
@@ -248,8 +255,8 @@ func (d *Daemon) unrouteConn(c *Connection, w *whackConn) {
 	if err := d.kernel.Unroute(p); err != nil {
 		d.kernelLog(c, nil, w, whack.RCLogSerious, err.Error())
 	}
-	if d.kg.pairs[c.Name] == 0 && d.kg.routedUp[c.Name] {
-		delete(d.kg.routedUp, c.Name)
+	if d.kg.pairs[p.Conn] == 0 && d.kg.routedUp[p.Conn] {
+		delete(d.kg.routedUp, p.Conn)
 		d.updown(c, nil, p, routing.VerbUnroute, w)
 	}
 }
@@ -257,7 +264,12 @@ func (d *Daemon) unrouteConn(c *Connection, w *whackConn) {
 // forgetConn is called when c is deleted (its SAs are gone already).
 func (d *Daemon) forgetConn(c *Connection) {
 	d.unrouteConn(c, nil)
-	d.kg.reqids.Release(c.Name)
+	d.kg.reqids.Release(connKey(&c.Conn))
+	for _, inst := range d.instances {
+		if inst.Template == c.Name {
+			d.kg.reqids.Release(connKey(&inst.Conn))
+		}
+	}
 }
 
 // kernelShutdown unroutes every connection and closes the kernel interface

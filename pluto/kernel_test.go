@@ -2,13 +2,16 @@ package pluto
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"goswan/routing"
+	"goswan/spec"
 )
 
 // updownLog is an --updown command appending the verb and a few variables
@@ -130,5 +133,48 @@ func TestUpdownFailure(t *testing.T) {
 	out, code = west.whack(t, "--name", "west-east", "--route")
 	if code != 0 || !strings.Contains(out, `003 "west-east": updown command returned an error (route-client: exit status 1)`) {
 		t.Errorf("route: exit %d\n%s", code, out)
+	}
+}
+
+// spiKernel records the addresses AllocSPI is given.
+type spiKernel struct {
+	*routing.NoStack
+	mu    sync.Mutex
+	addrs []string
+}
+
+func (k *spiKernel) AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte {
+	k.mu.Lock()
+	k.addrs = append(k.addrs, fmt.Sprintf("%s %s->%s", proto, src, dst))
+	k.mu.Unlock()
+	return k.NoStack.AllocSPI(proto, src, dst)
+}
+
+// TestAllocSPIAddresses: the kernel allocates each SPI for the SA it will
+// be used in, from the peer to us (XFRM_MSG_ALLOCSPI needs them).
+func TestAllocSPIAddresses(t *testing.T) {
+	west := startDaemon(t, "127.0.0.1", psk, 0)
+	east := startDaemon(t, "127.0.0.2", psk, 0)
+	wk, ek := &spiKernel{NoStack: routing.NewNoStack()}, &spiKernel{NoStack: routing.NewNoStack()}
+	west.d.Do(func() { west.d.kernel = wk })
+	east.d.Do(func() { east.d.kernel = ek })
+	addConn(t, west, west, east)
+	addConn(t, east, west, east)
+	if out, code := west.whack(t, "--name", "west-east", "--initiate"); code != 0 {
+		t.Fatalf("initiate: %d\n%s", code, out)
+	}
+	// A second Quick Mode on the ISAKMP SA starts at once from whack.
+	if out, code := west.whack(t, "--name", "west-east", "--initiate"); code != 0 {
+		t.Fatalf("initiate: %d\n%s", code, out)
+	}
+	for _, c := range []struct {
+		k    *spiKernel
+		want string
+	}{{wk, "PROTO_IPSEC_ESP 127.0.0.2->127.0.0.1"}, {ek, "PROTO_IPSEC_ESP 127.0.0.1->127.0.0.2"}} {
+		c.k.mu.Lock()
+		if len(c.k.addrs) != 2 || c.k.addrs[0] != c.want || c.k.addrs[1] != c.want {
+			t.Errorf("AllocSPI calls %q, want 2 x %q", c.k.addrs, c.want)
+		}
+		c.k.mu.Unlock()
 	}
 }
