@@ -66,17 +66,10 @@ func (m *Machine) aggrOutI1(c *Conn, whack any, try int, replacing bool) {
 // aggrInI1OutR1: the responder chooses, computes the keys and authenticates
 // at once.
 func aggrInI1OutR1(m *Machine, st *State, md *Digest) error {
-	c := st.Conn
-	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
-	ch, err := proposal.SelectPhase1(sa, c.P1, m.cfg.MaxIKELifetime)
+	ch, err := m.selectPhase1(st, md)
 	if err != nil {
-		return proposalErr(err)
-	}
-	if err := m.setupPhase1(st, ch); err != nil {
 		return err
 	}
-	st.k.saiB = bytes.Clone(sa.Body())
-	noteVendorIDs(st, md)
 	gxi, ni, err := m.peerKE(st, md)
 	if err != nil {
 		return err

@@ -110,18 +110,29 @@ func (m *Machine) setupPhase1(st *State, ch proposal.Phase1Choice) error {
 // mainInI1OutR1: HDR, SA --> HDR, SA. The responder picks the first
 // acceptable transform.
 func mainInI1OutR1(m *Machine, st *State, md *Digest) error {
+	ch, err := m.selectPhase1(st, md)
+	if err != nil {
+		return err
+	}
+	md.setReply(spec.PayloadSA, payloads.EncodePayloads([]payloads.Payload{ch.Reply, &payloads.VendorID{Data: dpdVendorID}}))
+	return nil
+}
+
+// selectPhase1 is the responder's choice from the initiator's SA (Main and
+// Aggressive Mode): the first acceptable transform, its algorithms set up,
+// SAi_b kept for the authentication hashes.
+func (m *Machine) selectPhase1(st *State, md *Digest) (proposal.Phase1Choice, error) {
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
 	ch, err := proposal.SelectPhase1(sa, st.Conn.P1, m.cfg.MaxIKELifetime)
 	if err != nil {
-		return proposalErr(err)
+		return ch, proposalErr(err)
 	}
 	if err := m.setupPhase1(st, ch); err != nil {
-		return err
+		return ch, err
 	}
 	st.k.saiB = bytes.Clone(sa.Body())
 	noteVendorIDs(st, md)
-	md.setReply(spec.PayloadSA, payloads.EncodePayloads([]payloads.Payload{ch.Reply, &payloads.VendorID{Data: dpdVendorID}}))
-	return nil
+	return ch, nil
 }
 
 // mainInR1OutI2: HDR, SA --> HDR, KE, Ni. The initiator checks the choice

@@ -316,42 +316,50 @@ func (s *scenario) start() error {
 		}
 	}
 	s.us = startOurs(t, ourNS, s.usIP)
-	args := []string{"--name", "west-east", "--host", s.usIP}
+	return s.configure(s.us, ourNS, s.usIP, s.usNet, s.peerNS, s.peerIP, s.peerNet)
+}
+
+// configure adds the scenario's connection to one of our plutos (the one
+// under test, or the "ours" peer), with its RSA key and the peer's public
+// key when the scenario uses signatures.
+func (s *scenario) configure(o *ours, self, selfIP, selfNet, peer, peerIP, peerNet string) error {
+	args := []string{"--name", "west-east", "--host", selfIP}
 	if !s.p.transport {
-		args = append(args, "--client", s.usNet)
+		args = append(args, "--client", selfNet)
 	}
-	args = append(args, "--to", "--host", s.peerIP)
+	args = append(args, "--to", "--host", peerIP)
 	if !s.p.transport {
-		args = append(args, "--client", s.peerNet, "--tunnel")
+		args = append(args, "--client", peerNet, "--tunnel")
 	}
 	if s.aggr {
 		args = append(args, "--aggrmode")
 	}
+	auth := "--psk"
 	if s.rsa {
-		args = append(args, "--rsasig", "--encrypt")
-	} else {
-		args = append(args, "--psk", "--encrypt")
+		auth = "--rsasig"
 	}
+	args = append(args, auth, "--encrypt")
 	if !strings.Contains(strings.Join(s.p.ours, " "), "--keyingtries") {
 		args = append(args, "--keyingtries", "1")
 	}
 	args = append(args, s.p.ours...)
-	if out, code := s.us.whack(args...); code != 0 {
-		return fmt.Errorf("whack add: exit %d %s", code, out)
+	if out, code := o.whack(args...); code != 0 {
+		return fmt.Errorf("whack add on %s: exit %d %s", self, code, out)
 	}
-	if s.rsa {
-		secrets := ": RSA " + key(s.ourNS, "key") + "\n"
-		if err := os.WriteFile(filepath.Join(s.us.dir, "ipsec.secrets"), []byte(secrets), 0o600); err != nil {
-			return err
-		}
-		pub, err := os.ReadFile(key(s.peerNS, "rsasigkey"))
-		if err != nil {
-			return err
-		}
-		for _, a := range [][]string{{"--rereadsecrets"}, {"--keyid", s.peerIP, "--pubkeyrsa", strings.TrimSpace(string(pub))}} {
-			if out, code := s.us.whack(a...); code != 0 {
-				return fmt.Errorf("whack %v: exit %d %s", a, code, out)
-			}
+	if !s.rsa {
+		return nil
+	}
+	secrets := ": RSA " + key(self, "key") + "\n"
+	if err := os.WriteFile(filepath.Join(o.dir, "ipsec.secrets"), []byte(secrets), 0o600); err != nil {
+		return err
+	}
+	pub, err := os.ReadFile(key(peer, "rsasigkey"))
+	if err != nil {
+		return err
+	}
+	for _, a := range [][]string{{"--rereadsecrets"}, {"--keyid", peerIP, "--pubkeyrsa", strings.TrimSpace(string(pub))}} {
+		if out, code := o.whack(a...); code != 0 {
+			return fmt.Errorf("whack %v on %s: exit %d %s", a, self, code, out)
 		}
 	}
 	return nil
@@ -361,41 +369,7 @@ func (s *scenario) start() error {
 func (s *scenario) startPeer() error {
 	if s.peer == "ours" {
 		s.peerUs = startOurs(s.t, s.peerNS, s.peerIP)
-		args := []string{"--name", "west-east", "--host", s.peerIP}
-		if !s.p.transport {
-			args = append(args, "--client", s.peerNet)
-		}
-		args = append(args, "--to", "--host", s.usIP)
-		if !s.p.transport {
-			args = append(args, "--client", s.usNet, "--tunnel")
-		}
-		if s.aggr {
-			args = append(args, "--aggrmode")
-		}
-		auth := "--psk"
-		if s.rsa {
-			auth = "--rsasig"
-		}
-		args = append(append(args, auth, "--encrypt", "--keyingtries", "1"), s.p.ours...)
-		if out, code := s.peerUs.whack(args...); code != 0 {
-			return fmt.Errorf("peer whack add: exit %d %s", code, out)
-		}
-		if s.rsa {
-			secrets := ": RSA " + key(s.peerNS, "key") + "\n"
-			if err := os.WriteFile(filepath.Join(s.peerUs.dir, "ipsec.secrets"), []byte(secrets), 0o600); err != nil {
-				return err
-			}
-			pub, err := os.ReadFile(key(s.ourNS, "rsasigkey"))
-			if err != nil {
-				return err
-			}
-			for _, a := range [][]string{{"--rereadsecrets"}, {"--keyid", s.usIP, "--pubkeyrsa", strings.TrimSpace(string(pub))}} {
-				if out, code := s.peerUs.whack(a...); code != 0 {
-					return fmt.Errorf("peer whack %v: exit %d %s", a, code, out)
-				}
-			}
-		}
-		return nil
+		return s.configure(s.peerUs, s.peerNS, s.peerIP, s.peerNet, s.ourNS, s.usIP, s.usNet)
 	}
 	s.name = s.peerNS + "-" + s.peer
 	if out, err := run(s.t, s.env(), 30*time.Second, s.script(), "start", s.name, s.peerNS, s.peerIP, s.usIP, s.peerNet, s.usNet); err != nil {
