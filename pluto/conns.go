@@ -26,7 +26,9 @@ type Connection struct {
 	This, That whack.End
 	Oriented   bool
 	Conn       fsm.Conn
-	Routed     bool
+	// Routed mirrors the routing table (kernel.go): the connection is
+	// routed, by whack --route or for its IPsec SAs.
+	Routed bool
 
 	RekeyMargin time.Duration
 	RekeyFuzz   int

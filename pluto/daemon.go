@@ -42,6 +42,12 @@ type Config struct {
 	Log           *Logger
 	// Now is the clock (tests may replace it).
 	Now func() time.Time
+	// KeyLog is --keylog: the file the key material of every SA goes to
+	// (keylog.go); "" for none.
+	KeyLog string
+	// Metrics is --metrics: host:port of the Prometheus endpoint
+	// (metrics.go); "" for none.
+	Metrics string
 }
 
 // Daemon is a running pluto.
@@ -67,6 +73,9 @@ type Daemon struct {
 	instanceSerial int
 
 	closeOnce sync.Once
+
+	keylog  *keyLog  // --keylog (keylog.go)
+	metrics *metrics // --metrics (metrics.go)
 }
 
 type packetEvent struct {
@@ -118,11 +127,16 @@ func New(cfg Config) (*Daemon, error) {
 	if err := d.loadSecrets(); err != nil {
 		d.log.Logf("%v", err)
 	}
+	if err := d.openOps(); err != nil {
+		return nil, err
+	}
 	if err := d.openControl(); err != nil {
+		d.closeOps()
 		return nil, err
 	}
 	if err := d.listen(); err != nil {
 		d.ctl.Close()
+		d.closeOps()
 		return nil, err
 	}
 	return d, nil
@@ -172,6 +186,7 @@ func (d *Daemon) run() {
 			d.m.Shutdown(d.cfg.Now())
 			d.kernelShutdown()
 			d.closeSockets()
+			d.closeOps()
 			return
 		}
 	}
@@ -257,6 +272,7 @@ func (d *Daemon) Log(l fsm.LogLine) {
 		return
 	}
 	d.log.Logf("%s%s", l.Prefix(), l.Text)
+	d.metrics.observe(l)
 	if l.State != nil {
 		if w, ok := l.State.Whack.(*whackConn); ok && w != nil {
 			w.line(l.Code, l.Prefix()+l.Text)

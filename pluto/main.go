@@ -49,6 +49,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		perpeerlog  = fs.Bool("perpeerlog", false, "log per peer")
 		perpeerbase = fs.String("perpeerlogbase", "/var/log/pluto/peer", "per-peer log directory")
 		retransmit  = fs.Duration("retransmit-interval", fsm.DefaultConfig.RetransmitDelay, "first retransmission delay (doubles each time; goswan extension)")
+		keylog      = fs.String("keylog", "", "write the keys of every SA to this file, for Wireshark and ikedump (mode 0600; goswan extension)")
+		metrics     = fs.String("metrics", "", "serve Prometheus metrics at http://HOST:PORT/metrics (goswan extension)")
 		listen      stringList
 		ifaces      stringList
 	)
@@ -79,6 +81,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	_, _, _ = perpeerlog, perpeerbase, auto
 	cfg := Config{IKEPort: *ikeport, Ctlbase: *ctlbase, SecretsFile: *secretsfile, IPsecDir: *ipsecdir,
 		NoRetransmits: *noretrans, Interfaces: ifaces, Machine: fsm.DefaultConfig}
+	cfg.KeyLog, cfg.Metrics = *keylog, *metrics
 	cfg.Machine.RetransmitDelay = *retransmit
 	cfg.Machine.UniqueIDs = *uniqueids
 	cfg.Machine.HalfOpenTimeout = *retransmit * 7

@@ -39,6 +39,7 @@ func (d *Daemon) instance(t *Connection, remote netip.AddrPort) *Connection {
 	}
 	c.Conn.Instance = fmt.Sprintf("[%d] %s", d.instanceSerial, remote.Addr())
 	d.instances[key] = &c
+	d.rtSync(&c) // the routing table (kernel.go)
 	d.log.Logf("%q%s: instantiated Road Warrior connection for %s", c.Name, c.Conn.Instance, remote)
 	return &c
 }

@@ -40,10 +40,7 @@ func (d *Daemon) connStatus(c *Connection, out func(string, ...any)) {
 		return
 	}
 	fc := &c.Conn
-	routing := "unrouted"
-	if c.Routed {
-		routing = "prospective erouted"
-	}
+	routing, owner := d.routeState(c)
 	var p1, p2 *fsm.State
 	for _, st := range d.m.States() {
 		if st.Conn != fc {
@@ -54,10 +51,9 @@ func (d *Daemon) connStatus(c *Connection, out func(string, ...any)) {
 		}
 		if st.Kind.IsIPsecEstablished() {
 			p2 = st
-			routing = "erouted"
 		}
 	}
-	out("%s: %s; %s", n, endsString(c), routing)
+	out("%s: %s; %s; eroute owner: #%d", n, endsString(c), routing, owner)
 	out("%s:     ike_life: %ds; ipsec_life: %ds; rekey_margin: %ds; rekey_fuzz: %d%%; keyingtries: %d",
 		n, int(fc.P1.Lifetime.Seconds()), int(fc.P2.Lifetime.Seconds()), int(c.RekeyMargin.Seconds()), c.RekeyFuzz, fc.KeyingTries)
 	out("%s:   policy: %s; interface: %s", n, c.PolicyString(), fc.Local)

@@ -188,7 +188,11 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 		}
 	}
 	if m.Status {
-		d.status(w)
+		if m.JSON {
+			d.statusJSON(w)
+		} else {
+			d.status(w)
+		}
 	}
 	if m.Shutdown {
 		d.log.Logf("shutting down")
@@ -208,6 +212,7 @@ func (d *Daemon) addConnection(m *whack.Message, w *whackConn) bool {
 		return false
 	}
 	d.conns[c.Name] = c
+	d.rtSync(c) // the routing table (kernel.go)
 	d.log.Logf("added connection description %q", c.Name)
 	w.line(whack.RCLog, fmt.Sprintf("added connection description %q", c.Name))
 	if !c.Oriented {
@@ -216,17 +221,14 @@ func (d *Daemon) addConnection(m *whack.Message, w *whackConn) bool {
 	return true
 }
 
+// route is whack --route; the routing table (kernel.go) refuses
+// ISAKMP-only connections, templates and conflicting routes.
 func (d *Daemon) route(c *Connection, w *whackConn) {
-	switch {
-	case !c.Oriented:
-		w.line(whack.RCOrient, fmt.Sprintf("we cannot identify ourselves with either end of this connection"))
-	case !c.Conn.IPsec:
-		w.line(whack.RCRoute, "cannot route an ISAKMP-only connection")
-	case !c.Conn.Remote.Addr().IsValid():
-		w.line(whack.RCRoute, fmt.Sprintf("cannot route template policy of %s", c.PolicyString()))
-	default:
-		d.routeConn(c, w)
+	if !c.Oriented {
+		w.line(whack.RCOrient, "we cannot identify ourselves with either end of this connection")
+		return
 	}
+	d.routeConn(c, w)
 }
 
 // initiate starts a negotiation; unless --asynchronous, the whack stays

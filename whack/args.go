@@ -196,6 +196,7 @@ func init() {
 	flag("unlisten", cmdClass, func(m *Message) { m.Unlisten = true })
 	flag("purgeocsp", cmdClass, func(m *Message) { m.PurgeOCSP = true })
 	flag("status", cmdClass, func(m *Message) { m.Status = true })
+	flag("json", cmdClass, func(m *Message) { m.JSON = true })
 	flag("shutdown", cmdClass, func(m *Message) { m.Shutdown = true })
 	text("whackrecord", cmdClass, func(m *Message) *string { return &m.WhackRecord })
 	flag("whackstoprecord", cmdClass, func(m *Message) { m.WhackStopRecord = true })

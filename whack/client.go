@@ -2,6 +2,7 @@ package whack
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,17 @@ func RunWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "whack (goswan) %s\n", Version)
 		return 0
 	}
+	return Send(m, stdin, stdout, stderr)
+}
+
+// Send is whack's work once the arguments are parsed: it sends m to pluto
+// (m.SocketPath()), copies every reply line to stdout as received and
+// returns the exit status as Run does. Prompts (040, 041) are answered from
+// m.XauthPass/m.XauthName or with a line read from stdin. With m.JSON (and
+// m.Status) the "000 " lines are the JSON document: they are printed
+// without their code, and any other line goes to stderr. Programs that
+// build messages themselves (the ipsec front end) use it.
+func Send(m *Message, stdin io.Reader, stdout, stderr io.Writer) int {
 	problem := func(format string, a ...any) int {
 		if m.Label != "" {
 			format = m.Label + ": " + format
@@ -76,6 +88,8 @@ func RunWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		codes []int
 		in    *bufio.Reader // stdin, read only for prompts
 		cont  bool          // the next chunk continues an overlong line
+		// jsonLine: with m.JSON, the current line is part of the document
+		jsonLine bool
 	)
 	answer := func(given string) error {
 		if given == "" {
@@ -102,7 +116,18 @@ func RunWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
 			complete := line[len(line)-1] == '\n'
-			if _, werr := stdout.Write(line); werr != nil {
+			out, text := stdout, line
+			if m.JSON {
+				if !cont {
+					jsonLine = len(line) >= 4 && string(line[:4]) == "000 "
+				}
+				if jsonLine {
+					text = bytes.TrimPrefix(line, []byte("000 "))
+				} else {
+					out = stderr
+				}
+			}
+			if _, werr := out.Write(text); werr != nil {
 				return problem("write() failed to stdout (%v)", werr)
 			}
 			if !complete && err != bufio.ErrBufferFull {
@@ -243,7 +268,7 @@ purge: whack --purgeocsp
 reread: whack [--rereadsecrets] [--rereadcacerts] [--rereadaacerts] \
     [--rereadocspcerts] [--rereadacerts] [--rereadcrls] [--rereadall]
 
-status: whack --status
+status: whack --status [--json]
 
 shutdown: whack --shutdown
 

@@ -271,3 +271,26 @@ func TestRunRejectedMessage(t *testing.T) {
 		t.Errorf("accepted %+v", m)
 	}
 }
+
+// TestRunStatusJSON: with --json the "000 " lines are printed without their
+// code (the document), any other line goes to standard error.
+func TestRunStatusJSON(t *testing.T) {
+	base, got := fakePluto(t, replyLines("000 {", `000   "version": 1`, "000 }", "003 a warning"))
+	code, stdout, stderr := run(t, "", "--status", "--json", "--ctlbase", base)
+	if stdout != "{\n  \"version\": 1\n}\n" || stderr != "003 a warning\n" || code != 0 {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	same(t, &Message{Status: true, JSON: true}, <-got)
+}
+
+// TestSend: a message built by a program (not from arguments) goes out as
+// is, with the status of the answer.
+func TestSend(t *testing.T) {
+	base, got := fakePluto(t, replyLines(`021 no connection named "x"`))
+	var out, errb bytes.Buffer
+	m := &Message{Name: "x", Initiate: true, Ctlbase: base}
+	if code := Send(m, strings.NewReader(""), &out, &errb); code != 21 || out.String() != "021 no connection named \"x\"\n" {
+		t.Errorf("Send: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+	same(t, &Message{Name: "x", Initiate: true}, <-got)
+}

@@ -139,7 +139,11 @@ type Message struct {
 	Reread    []string `json:"reread,omitempty"`
 	PurgeOCSP bool     `json:"purgeocsp,omitempty"` // --purgeocsp
 
-	Status   bool `json:"status,omitempty"`   // --status
+	Status bool `json:"status,omitempty"` // --status
+	// JSON (--json, only with --status): pluto answers with one JSON
+	// document (schema version 1, see the goswan/pluto package), sent as
+	// "000 " lines that whack prints without their code.
+	JSON     bool `json:"json,omitempty"`
 	Shutdown bool `json:"shutdown,omitempty"` // --shutdown
 
 	// Debug holds the --debug-* options in order, as names without the

@@ -43,7 +43,7 @@ func fullMessage() *Message {
 		DeleteState: 7, Crash: "192.0.2.9", OppoHere: "10.1.0.1", OppoThere: "10.2.0.1",
 		Asynchronous: true, XauthName: "joe", XauthPass: "pw <&>", Listen: true, Unlisten: true,
 		List: []string{"pubkeys", "all"}, UTC: true, Reread: []string{"secrets"}, PurgeOCSP: true,
-		Status: true, Shutdown: true, Debug: []string{"none", "raw"}, Impair: []string{"bust-mi2"},
+		Status: true, JSON: true, Shutdown: true, Debug: []string{"none", "raw"}, Impair: []string{"bust-mi2"},
 		WhackRecord: "/tmp/rec", WhackStopRecord: true,
 	}
 }

@@ -198,6 +198,9 @@ func (m *Message) crossCheck() error {
 			return fmt.Errorf("--%s requires --name", c.opt)
 		}
 	}
+	if m.JSON && !m.Status {
+		return errors.New("--json requires --status")
+	}
 	if (m.AddKey || m.PubKeyRSA != "") && m.KeyID == "" {
 		return errors.New("--addkey and --pubkeyrsa require --keyid")
 	}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package main
+
+func becomeSubreaper() {}
+func reap(pid int)     {}
