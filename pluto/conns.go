@@ -299,14 +299,6 @@ func (d *Daemon) sortedConns() []*Connection {
 	return out
 }
 
-// connByConn maps the state machine's view back to the connection.
-func (d *Daemon) connByConn(fc *fsm.Conn) *Connection {
-	if fc == nil {
-		return nil
-	}
-	return d.conns[fc.Name]
-}
-
 // responderConn implements fsm.Env.ResponderConn: an oriented connection on
 // the local address for this peer, an exact peer before a %any one (which
 // is instantiated for the peer: a Road Warrior).

@@ -12,7 +12,6 @@ package pluto
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -313,5 +312,3 @@ func (d *Daemon) QuickConn(p1 *fsm.State, local, remote fsm.Client) *fsm.Conn {
 }
 
 // AllocSPI, Install and Delete (fsm.Env) are in kernel.go.
-
-var errShutdown = errors.New("pluto is shutting down")

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"goswan/fsm"
 	"goswan/whack"
 )
 
@@ -249,6 +248,3 @@ func (d *Daemon) initiate(c *Connection, m *whack.Message, w *whackConn) bool {
 	d.initiateConn(c, attach)
 	return attach != nil
 }
-
-// stateOf is used by status: the pluto connection of a state.
-func (d *Daemon) stateConn(st *fsm.State) *Connection { return d.connByConn(st.Conn) }
