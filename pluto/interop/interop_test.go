@@ -176,24 +176,26 @@ type proposal struct {
 	lswIKE    string
 	lswESP    string
 	lswPFS    string
-	onlySS    bool // libreswan 4.10 refuses modp1024
+	onlySS    bool   // libreswan 4.10 refuses modp1024
+	xfrm      string // the ESP algorithm as we (and libreswan) name it in status
+	ssAlg     string // the same as strongSwan's --list-sas names it
 	transport bool
 }
 
 var proposals = []proposal{
-	{name: "aes128-sha1-modp2048", ours: []string{"--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1"},
+	{name: "aes128-sha1-modp2048", xfrm: "AES_CBC_128-HMAC_SHA1_96", ssAlg: "ESP:AES_CBC-128/HMAC_SHA1_96", ours: []string{"--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1"},
 		ssIKE: "aes128-sha1-modp2048", ssESP: "aes128-sha1", lswIKE: "aes128-sha1;modp2048", lswESP: "aes128-sha1", lswPFS: "no"},
-	{name: "aes256-sha2_256-modp2048", ours: []string{"--ike", "aes256-sha2_256-modp2048", "--esp", "aes256-sha2_256"},
+	{name: "aes256-sha2_256-modp2048", xfrm: "AES_CBC_256-HMAC_SHA2_256_128", ssAlg: "ESP:AES_CBC-256/HMAC_SHA2_256_128", ours: []string{"--ike", "aes256-sha2_256-modp2048", "--esp", "aes256-sha2_256"},
 		ssIKE: "aes256-sha256-modp2048", ssESP: "aes256-sha256", lswIKE: "aes256-sha2_256;modp2048", lswESP: "aes256-sha2_256", lswPFS: "no"},
-	{name: "3des-sha1-modp1536-pfs", ours: []string{"--ike", "3des-sha1-modp1536", "--esp", "3des-sha1", "--pfs"},
+	{name: "3des-sha1-modp1536-pfs", xfrm: "3DES_CBC-HMAC_SHA1_96", ssAlg: "ESP:3DES_CBC/HMAC_SHA1_96", ours: []string{"--ike", "3des-sha1-modp1536", "--esp", "3des-sha1", "--pfs"},
 		ssIKE: "3des-sha1-modp1536", ssESP: "3des-sha1-modp1536", lswIKE: "3des-sha1;modp1536", lswESP: "3des-sha1", lswPFS: "yes"},
-	{name: "aes128-sha2_256-ecp256-gcm", ours: []string{"--ike", "aes128-sha2_256-ecp256", "--esp", "aes_gcm16_128"},
+	{name: "aes128-sha2_256-ecp256-gcm", xfrm: "AES_GCM_16_128", ssAlg: "ESP:AES_GCM_16-128", ours: []string{"--ike", "aes128-sha2_256-ecp256", "--esp", "aes_gcm16_128"},
 		ssIKE: "aes128-sha256-ecp256", ssESP: "aes128gcm16", lswIKE: "aes128-sha2_256;dh19", lswESP: "aes_gcm128-null", lswPFS: "no"},
-	{name: "aes256-sha1-ecp384-pfs", ours: []string{"--ike", "aes256-sha1-ecp384", "--esp", "aes128-sha2_256", "--pfs"},
+	{name: "aes256-sha1-ecp384-pfs", xfrm: "AES_CBC_128-HMAC_SHA2_256_128", ssAlg: "ESP:AES_CBC-128/HMAC_SHA2_256_128", ours: []string{"--ike", "aes256-sha1-ecp384", "--esp", "aes128-sha2_256", "--pfs"},
 		ssIKE: "aes256-sha1-ecp384", ssESP: "aes128-sha256-ecp384", lswIKE: "aes256-sha1;dh20", lswESP: "aes128-sha2_256", lswPFS: "yes"},
-	{name: "3des-sha1-modp1024-pfs", ours: []string{"--ike", "3des-sha1-modp1024", "--esp", "3des-sha1", "--pfs"},
+	{name: "3des-sha1-modp1024-pfs", xfrm: "3DES_CBC-HMAC_SHA1_96", ssAlg: "ESP:3DES_CBC/HMAC_SHA1_96", ours: []string{"--ike", "3des-sha1-modp1024", "--esp", "3des-sha1", "--pfs"},
 		ssIKE: "3des-sha1-modp1024", ssESP: "3des-sha1-modp1024", onlySS: true},
-	{name: "aes128-sha1-modp2048-transport", ours: []string{"--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1"},
+	{name: "aes128-sha1-modp2048-transport", xfrm: "AES_CBC_128-HMAC_SHA1_96", ssAlg: "ESP:AES_CBC-128/HMAC_SHA1_96", ours: []string{"--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1"},
 		ssIKE: "aes128-sha1-modp2048", ssESP: "aes128-sha1", lswIKE: "aes128-sha1;modp2048", lswESP: "aes128-sha1", lswPFS: "no",
 		transport: true},
 }
@@ -568,6 +570,18 @@ func TestInterop(t *testing.T) {
 					pin, pout, raw := s.peerSPIs()
 					if pin != out || pout != in {
 						t.Fatalf("SPIs differ: ours out %s in %s, peer in %q out %q\n%s", out, in, pin, pout, raw)
+					}
+					// Same algorithms on both ends.
+					st, _ := s.us.whack("--status")
+					if !strings.Contains(st, "xfrm="+p.xfrm) {
+						t.Errorf("our status does not show xfrm=%s:\n%s", p.xfrm, st)
+					}
+					peerAlg := p.xfrm
+					if peer == "ss" {
+						peerAlg = p.ssAlg
+					}
+					if !strings.Contains(raw, peerAlg) {
+						t.Errorf("the peer's status does not show %s:\n%s", peerAlg, raw)
 					}
 					// A Delete from us removes the peer's SA.
 					if o, code := s.us.whack("--name", "west-east", "--terminate"); code != 0 {
