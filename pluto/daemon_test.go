@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,7 +12,6 @@ import (
 
 	"net/netip"
 
-	"goswan/fsm"
 	"goswan/routing"
 	"goswan/whack"
 )
@@ -66,35 +63,12 @@ func startDaemon(t *testing.T, ip, secrets string, retransmit time.Duration) *te
 // startDaemonAt is startDaemon on a given port.
 func startDaemonAt(t *testing.T, ip string, port int, secrets string, retransmit time.Duration) *testDaemon {
 	t.Helper()
-	dir := t.TempDir()
-	sf := filepath.Join(dir, "ipsec.secrets")
-	if err := os.WriteFile(sf, []byte(secrets), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	td := &testDaemon{ctlbase: filepath.Join(dir, "pluto"), addr: ip, port: port,
-		log: &syncBuffer{}, done: make(chan struct{})}
-	cfg := Config{IKEPort: td.port, Ctlbase: td.ctlbase, SecretsFile: sf, Machine: fsm.DefaultConfig,
-		Log: NewStderrLogger(td.log)}
-	cfg.Listen = append(cfg.Listen, mustAddr(ip))
-	if retransmit != 0 {
-		cfg.Machine.RetransmitDelay = retransmit
-		cfg.Machine.HalfOpenTimeout = 7 * retransmit
-	}
-	d, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	td.d = d
-	go func() { d.Run(); close(td.done) }()
-	t.Cleanup(func() {
-		d.Shutdown()
-		select {
-		case <-td.done:
-		case <-time.After(5 * time.Second):
-			t.Error("daemon did not stop")
+	return startDaemonWith(t, ip, port, secrets, nil, func(c *Config) {
+		if retransmit != 0 {
+			c.Machine.RetransmitDelay = retransmit
+			c.Machine.HalfOpenTimeout = 7 * retransmit
 		}
 	})
-	return td
 }
 
 func (td *testDaemon) whack(t *testing.T, args ...string) (string, int) {

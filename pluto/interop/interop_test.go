@@ -785,14 +785,12 @@ func TestInteropIkeScan(t *testing.T) {
 }
 
 // TestInteropLifecycle: with short lifetimes our pluto rekeys several
-// (Under fakesa.so the host kernel keeps strongSwan's larval SPI state,
-// whose expiry makes charon close each CHILD_SA about 12 s after it was
-// set up; the 20 s lifetime with a 10 s margin rekeys before that.)
-//
-// TestInteropLifecycle: with short lifetimes our pluto rekeys several
 // times against each peer without a gap, the peer follows (same SPIs) and
 // superseded SAs go; DPD notices a killed peer and, with dpdaction=restart,
-// the tunnel comes back when the peer is restarted.
+// the tunnel comes back when the peer is restarted. (Under fakesa.so the
+// host kernel keeps strongSwan's larval SPI state, whose expiry makes
+// charon close each CHILD_SA about 12 s after it was set up; the 20 s
+// lifetime with a 10 s margin rekeys before that.)
 func TestInteropLifecycle(t *testing.T) {
 	setup(t)
 	mx := &matrix{rows: map[string]string{}}
