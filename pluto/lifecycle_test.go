@@ -102,3 +102,38 @@ func TestDPDKilledPeer(t *testing.T) {
 		t.Fatalf("tunnel not re-established after the peer came back:\n%s\n%s", st, west.log)
 	}
 }
+
+// TestResponderRekeys: when the initiator does not rekey (--dontrekey), the
+// responder does, at half its margin before expiry: it becomes the
+// initiator of the new Quick Mode (and of the new Main Mode), without a gap.
+func TestResponderRekeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("rekeying takes seconds")
+	}
+	west := startDaemon(t, "127.0.0.1", psk, 0)
+	east := startDaemon(t, "127.0.0.2", psk, 0)
+	life := []string{"--ikelifetime", "10s", "--ipseclifetime", "5s", "--rekeymargin", "2s", "--rekeyfuzz", "0%"}
+	addConn(t, west, west, east, append(life, "--dontrekey")...)
+	addConn(t, east, west, east, life...)
+	if out, code := west.whack(t, "--name", "west-east", "--initiate"); code != 0 {
+		t.Fatalf("initiate: %d\n%s", code, out)
+	}
+	end := time.Now().Add(9 * time.Second)
+	for time.Now().Before(end) {
+		for _, d := range []*testDaemon{west, east} {
+			if st, _ := d.whack(t, "--status"); len(quickRE.FindAllString(st, -1)) == 0 {
+				t.Fatalf("gap: no IPsec SA on %s:\n%s\n%s", d.addr, st, d.log)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(east.log.String(), "STATE_QUICK_I2: sent QI2, IPsec SA established") {
+		t.Errorf("east never rekeyed as initiator:\n%s", east.log)
+	}
+	if !strings.Contains(east.log.String(), "STATE_MAIN_I4: ISAKMP SA established") {
+		t.Errorf("east never replaced the ISAKMP SA:\n%s", east.log)
+	}
+	if strings.Contains(west.log.String(), "replacing IPsec SA") {
+		t.Errorf("west rekeyed despite --dontrekey:\n%s", west.log)
+	}
+}
