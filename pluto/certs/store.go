@@ -318,27 +318,7 @@ func parseCerts(data []byte) ([]*x509.Certificate, error) {
 		}
 		return cs, nil
 	}
-	var cs []*x509.Certificate
-	rest := data
-	for n := 1; ; n++ {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" && b.Type != "X509 CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("PEM block %d: %v", n, err)
-		}
-		cs = append(cs, c)
-	}
-	if len(cs) == 0 {
-		return nil, errors.New("no CERTIFICATE block in PEM file")
-	}
-	return cs, nil
+	return pemBlocks(data, "CERTIFICATE", []string{"CERTIFICATE", "X509 CERTIFICATE"}, x509.ParseCertificate)
 }
 
 // parseCRLs reads one or more CRLs, PEM or DER.
@@ -350,7 +330,13 @@ func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
 		}
 		return []*x509.RevocationList{crl}, nil
 	}
-	var out []*x509.RevocationList
+	return pemBlocks(data, "X509 CRL", []string{"X509 CRL", "CRL"}, x509.ParseRevocationList)
+}
+
+// pemBlocks parses every PEM block of the given types in data with parse;
+// other blocks are skipped, and at least one must be there.
+func pemBlocks[T any](data []byte, what string, types []string, parse func([]byte) (T, error)) ([]T, error) {
+	var out []T
 	rest := data
 	for n := 1; ; n++ {
 		var b *pem.Block
@@ -358,17 +344,17 @@ func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
 		if b == nil {
 			break
 		}
-		if b.Type != "X509 CRL" && b.Type != "CRL" {
+		if !slices.Contains(types, b.Type) {
 			continue
 		}
-		crl, err := x509.ParseRevocationList(b.Bytes)
+		v, err := parse(b.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("PEM block %d: %v", n, err)
 		}
-		out = append(out, crl)
+		out = append(out, v)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("no X509 CRL block in PEM file")
+		return nil, fmt.Errorf("no %s block in PEM file", what)
 	}
 	return out, nil
 }

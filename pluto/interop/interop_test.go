@@ -206,6 +206,15 @@ type matrix struct {
 	rows map[string]string
 }
 
+// run runs one case of the matrix as the subtest name and records under key
+// whether it passed.
+func (m *matrix) run(t *testing.T, key, name string, f func(t *testing.T)) {
+	t.Run(name, func(t *testing.T) {
+		defer func() { m.set(key, passFail(t)) }()
+		f(t)
+	})
+}
+
 func (m *matrix) set(key, result string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -550,14 +559,7 @@ func TestInterop(t *testing.T) {
 					continue
 				}
 				key := fmt.Sprintf("%-4s %-10s %s", peer, role, p.name)
-				t.Run(strings.Join(strings.Fields(key), "/"), func(t *testing.T) {
-					defer func() {
-						if t.Failed() {
-							mx.set(key, "FAIL")
-						} else {
-							mx.set(key, "PASS")
-						}
-					}()
+				mx.run(t, key, strings.Join(strings.Fields(key), "/"), func(t *testing.T) {
 					s := &scenario{t: t, peer: peer, ourRole: role, p: p}
 					defer s.stop()
 					if err := s.start(); err != nil {
@@ -609,8 +611,7 @@ func TestInteropPeerDelete(t *testing.T) {
 	defer mx.report(t)
 	for _, peer := range peers() {
 		key := fmt.Sprintf("%-4s %-10s %s", peer, "initiator", "peer-sends-delete")
-		t.Run(peer, func(t *testing.T) {
-			defer func() { mx.set(key, passFail(t)) }()
+		mx.run(t, key, peer, func(t *testing.T) {
 			s := &scenario{t: t, peer: peer, ourRole: "initiator", p: proposals[0]}
 			defer s.stop()
 			if err := s.start(); err != nil {
@@ -676,8 +677,7 @@ func TestInteropMismatch(t *testing.T) {
 					continue
 				}
 				key := fmt.Sprintf("%-4s %-10s %s", peer, role, c.name)
-				t.Run(strings.Join(strings.Fields(key), "/"), func(t *testing.T) {
-					defer func() { mx.set(key, passFail(t)) }()
+				mx.run(t, key, strings.Join(strings.Fields(key), "/"), func(t *testing.T) {
 					s := &scenario{t: t, peer: peer, ourRole: role, p: proposals[0]}
 					if c.change != nil {
 						c.change(s)
@@ -797,8 +797,7 @@ func TestInteropLifecycle(t *testing.T) {
 	defer mx.report(t)
 	for _, peer := range peers() {
 		key := fmt.Sprintf("%-4s %-10s %s", peer, "initiator", "rekey-and-dpd")
-		t.Run(peer, func(t *testing.T) {
-			defer func() { mx.set(key, passFail(t)) }()
+		mx.run(t, key, peer, func(t *testing.T) {
 			p := proposals[0]
 			p.ours = append(append([]string(nil), p.ours...), "--ikelifetime", "40s", "--ipseclifetime", "20s",
 				"--rekeymargin", "10s", "--rekeyfuzz", "10%", "--dpddelay", "2s", "--dpdtimeout", "6s",
@@ -874,8 +873,7 @@ func TestInteropRSA(t *testing.T) {
 	for _, peer := range peers() {
 		for _, role := range []string{"initiator", "responder"} {
 			key := fmt.Sprintf("%-4s %-10s %s", peer, role, "rsasig-aes128-sha1-modp2048")
-			t.Run(peer+"/"+role, func(t *testing.T) {
-				defer func() { mx.set(key, passFail(t)) }()
+			mx.run(t, key, peer+"/"+role, func(t *testing.T) {
 				s := &scenario{t: t, peer: peer, ourRole: role, p: proposals[0], rsa: true}
 				defer s.stop()
 				if err := s.start(); err != nil {
@@ -911,8 +909,7 @@ func TestInteropAggressive(t *testing.T) {
 					name = "aggressive-rsasig"
 				}
 				key := fmt.Sprintf("%-4s %-10s %s", peer, role, name)
-				t.Run(peer+"/"+role+"/"+name, func(t *testing.T) {
-					defer func() { mx.set(key, passFail(t)) }()
+				mx.run(t, key, peer+"/"+role+"/"+name, func(t *testing.T) {
 					p := proposals[0]
 					p.lswIKE = "aes128-sha1;modp2048"
 					s := &scenario{t: t, peer: peer, ourRole: role, p: p, rsa: rsa, aggr: true}
