@@ -3,6 +3,7 @@ package fsm
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -88,6 +89,22 @@ func TestRekeyIPsec(t *testing.T) {
 	}
 	if len(west.deleted) == 0 || len(east.deleted) == 0 {
 		t.Error("the old kernel SAs were not removed")
+	}
+	// Every SPI, also those of the timer-started rekeys, was asked for the
+	// SA from the peer to us (the kernel's ALLOCSPI needs the addresses).
+	for _, c := range []struct {
+		e    *testEnv
+		want string
+	}{{west, fmt.Sprintf("PROTO_IPSEC_ESP %s->%s", eastAddr.Addr(), westAddr.Addr())},
+		{east, fmt.Sprintf("PROTO_IPSEC_ESP %s->%s", westAddr.Addr(), eastAddr.Addr())}} {
+		if len(c.e.spiAddrs) < 2 {
+			t.Errorf("%d SPIs allocated, want one per rekey too", len(c.e.spiAddrs))
+		}
+		for i, a := range c.e.spiAddrs {
+			if a != c.want {
+				t.Errorf("SPI %d allocated for %q, want %q", i, a, c.want)
+			}
+		}
 	}
 	checkIndexes(t, west.m)
 	checkIndexes(t, east.m)

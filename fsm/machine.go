@@ -109,8 +109,10 @@ type Env interface {
 	// QuickConn finds the connection for a Quick Mode on ISAKMP SA p1 with the
 	// given clients (ours, theirs); nil when there is none.
 	QuickConn(p1 *State, local, remote Client) *Conn
-	// AllocSPI returns a fresh inbound SPI for proto (4 octets; 2 for a CPI).
-	AllocSPI(proto spec.ProtocolID) []byte
+	// AllocSPI returns a fresh inbound SPI for proto (4 octets; 2 for a
+	// CPI) for the SA on which we will receive from src (the peer) to dst
+	// (our address); the kernel may allocate it there (XFRM_MSG_ALLOCSPI).
+	AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte
 	// Install installs an IPsec SA pair; inboundOnly installs just the
 	// inbound half (a Quick Mode responder does that before QI2).
 	Install(st *State, sa *IPsecSA, inboundOnly bool) error

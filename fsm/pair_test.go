@@ -49,6 +49,7 @@ type testEnv struct {
 	deleted   []*IPsecSA
 	rng       io.Reader // deterministic randomness when set
 	spi       uint32
+	spiAddrs  []string // "PROTO src->dst" of each AllocSPI
 	sent      int
 }
 
@@ -103,8 +104,13 @@ func (e *testEnv) QuickConn(p1 *State, local, remote Client) *Conn {
 	}
 	return nil
 }
-func (e *testEnv) AllocSPI(proto spec.ProtocolID) []byte {
+func (e *testEnv) AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte {
 	e.spi++
+	e.spiAddrs = append(e.spiAddrs, fmt.Sprintf("%s %s->%s", proto, src, dst))
+	if proto == spec.ProtoIPComp {
+		v := 0x4000 | e.spi&0xfff
+		return []byte{byte(v >> 8), byte(v)}
+	}
 	v := 0xc0000000 | e.spi<<8 | uint32(proto)
 	return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 }

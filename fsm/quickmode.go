@@ -69,7 +69,7 @@ func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) {
 		pol.PFSGroup = p1.P1.Alg.Group
 	}
 	st.p2pol = pol
-	espSPI, ahSPI, cpi := m.allocSPIs(pol)
+	espSPI, ahSPI, cpi := m.allocSPIs(st, pol)
 	sa := proposal.BuildPhase2SA(pol, espSPI, ahSPI, cpi)
 	ps := []payloads.Payload{&payloads.Hash{Data: make([]byte, k.prf.Size())}, sa, &payloads.Nonce{Data: k.ni}}
 	if pol.PFSGroup != spec.GroupNone {
@@ -107,16 +107,18 @@ func firstNonNil(a, b []byte) []byte {
 	return b
 }
 
-// allocSPIs gets our inbound SPIs for each protocol the policy proposes.
-func (m *Machine) allocSPIs(p proposal.Phase2Policy) (esp, ah, cpi []byte) {
+// allocSPIs gets our inbound SPIs, for the SAs from the peer to us, for
+// each protocol the policy proposes.
+func (m *Machine) allocSPIs(st *State, p proposal.Phase2Policy) (esp, ah, cpi []byte) {
+	src, dst := st.Remote.Addr().Unmap(), st.Local.Addr().Unmap()
 	if len(p.ESP) > 0 {
-		esp = m.env.AllocSPI(spec.ProtoESP)
+		esp = m.env.AllocSPI(spec.ProtoESP, src, dst)
 	}
 	if len(p.AH) > 0 {
-		ah = m.env.AllocSPI(spec.ProtoAH)
+		ah = m.env.AllocSPI(spec.ProtoAH, src, dst)
 	}
 	if p.Compress {
-		cpi = m.env.AllocSPI(spec.ProtoIPComp)
+		cpi = m.env.AllocSPI(spec.ProtoIPComp, src, dst)
 	}
 	return
 }
@@ -206,7 +208,7 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 		return notifyErr(spec.InvalidIDInformation, "cannot respond to IPsec SA request because no connection is known for %s...%s", ours, theirs)
 	}
 	st.Conn = c
-	espSPI, ahSPI, cpi := m.allocSPIs(c.P2)
+	espSPI, ahSPI, cpi := m.allocSPIs(st, c.P2)
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
 	ch, err := proposal.SelectPhase2(sa, c.P2, minLife(c.P2.Lifetime, m.cfg.MaxIPsecLifetime), espSPI, ahSPI, cpi)
 	if err != nil {

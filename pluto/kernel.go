@@ -33,10 +33,6 @@ import (
 // owns it.
 type kernelGlue struct {
 	reqids routing.ReqIDs
-	// local and remote are the addresses of the exchange the machine is
-	// working on (fsm.Env.AllocSPI does not pass them; the kernel's SPI
-	// allocator wants them).
-	local, remote netip.Addr
 	// table holds the route/eroute rules' view of the connections.
 	table    routing.Table
 	up       map[upKey]bool // SA pairs whose up-* has run
@@ -81,25 +77,20 @@ func chooseKernel(netkey, auto bool) (k routing.Kernel, warning string, err erro
 	return routing.NewNoStack(), "", nil
 }
 
-// handlePacket gives a packet to the machine, with its addresses noted for
-// AllocSPI.
+// handlePacket gives a packet to the machine.
 func (d *Daemon) handlePacket(e packetEvent) {
-	d.kg.local, d.kg.remote = e.to.Addr(), e.from.Addr()
 	d.m.HandlePacket(d.cfg.Now(), e.b, e.from, e.to)
-	d.kg.local, d.kg.remote = netip.Addr{}, netip.Addr{}
 }
 
-// initiateConn starts a negotiation of c, with its addresses noted for
-// AllocSPI (Quick Mode starts at once on an existing ISAKMP SA).
+// initiateConn starts a negotiation of c.
 func (d *Daemon) initiateConn(c *Connection, whack any) {
-	d.kg.local, d.kg.remote = c.Conn.Local.Addr(), c.Conn.Remote.Addr()
 	d.m.Initiate(d.cfg.Now(), &c.Conn, whack)
-	d.kg.local, d.kg.remote = netip.Addr{}, netip.Addr{}
 }
 
-// AllocSPI implements fsm.Env: an SPI we receive on from the peer.
-func (d *Daemon) AllocSPI(proto spec.ProtocolID) []byte {
-	return d.kernel.AllocSPI(proto, d.kg.remote, d.kg.local)
+// AllocSPI implements fsm.Env: an SPI we receive on from the peer (src)
+// to us (dst), allocated by the kernel where it can.
+func (d *Daemon) AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte {
+	return d.kernel.AllocSPI(proto, src, dst)
 }
 
 // connKey names a connection for the kernel glue and the routing table: a

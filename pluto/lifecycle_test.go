@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"goswan/routing"
 )
 
 // waitStatus polls whack --status until cond holds or the timeout passes.
@@ -33,6 +35,9 @@ func TestRekeyTwoDaemons(t *testing.T) {
 	}
 	west := startDaemon(t, "127.0.0.1", psk, 0)
 	east := startDaemon(t, "127.0.0.2", psk, 0)
+	wk, ek := &spiKernel{NoStack: routing.NewNoStack()}, &spiKernel{NoStack: routing.NewNoStack()}
+	west.d.Do(func() { west.d.kernel = wk })
+	east.d.Do(func() { east.d.kernel = ek })
 	life := []string{"--ikelifetime", "12s", "--ipseclifetime", "6s", "--rekeymargin", "2s", "--rekeyfuzz", "50%"}
 	addConn(t, west, west, east, life...)
 	addConn(t, east, west, east, life...)
@@ -71,6 +76,23 @@ func TestRekeyTwoDaemons(t *testing.T) {
 		if n := strings.Count(d.log.String(), "STATE_QUICK_"); n == 0 || !strings.Contains(d.log.String(), "lifetime expired, deleting") {
 			t.Errorf("%s did not delete superseded SAs:\n%s", d.addr, d.log)
 		}
+	}
+	// The SPIs of the timer-started rekeys, too, are allocated for the SA
+	// from the peer to us (the kernel's ALLOCSPI needs the addresses).
+	for _, c := range []struct {
+		k    *spiKernel
+		want string
+	}{{wk, "PROTO_IPSEC_ESP 127.0.0.2->127.0.0.1"}, {ek, "PROTO_IPSEC_ESP 127.0.0.1->127.0.0.2"}} {
+		c.k.mu.Lock()
+		if len(c.k.addrs) < 3 {
+			t.Errorf("%d SPIs allocated, want one per rekey", len(c.k.addrs))
+		}
+		for i, a := range c.k.addrs {
+			if a != c.want {
+				t.Errorf("SPI %d allocated for %q, want %q", i, a, c.want)
+			}
+		}
+		c.k.mu.Unlock()
 	}
 }
 
