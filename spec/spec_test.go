@@ -1,6 +1,9 @@
 package spec
 
-import "testing"
+import (
+	"crypto/md5"
+	"testing"
+)
 
 func TestNames(t *testing.T) {
 	cases := []struct {
@@ -119,6 +122,25 @@ func TestVendorIDName(t *testing.T) {
 	for want, vid := range cases {
 		if got := VendorIDName(vid); got != want {
 			t.Errorf("VendorIDName(%x) = %q, want %q", vid, got, want)
+		}
+	}
+}
+
+// TestNATTVendorIDs: the NAT-T Vendor IDs are the MD5 of their names
+// (RFC 3947 §3.1; the drafts' own strings).
+func TestNATTVendorIDs(t *testing.T) {
+	for name, vid := range map[string][]byte{
+		"RFC 3947":                        VIDNATTRFC3947,
+		"draft-ietf-ipsec-nat-t-ike-03":   VIDNATTDraft03,
+		"draft-ietf-ipsec-nat-t-ike-02\n": VIDNATTDraft02n,
+		"draft-ietf-ipsec-nat-t-ike-02":   VIDNATTDraft02,
+	} {
+		sum := md5.Sum([]byte(name))
+		if string(sum[:]) != string(vid) {
+			t.Errorf("%q: MD5 %x, constant %x", name, sum, vid)
+		}
+		if VendorIDName(vid) == "" {
+			t.Errorf("%q: VendorIDName does not know %x", name, vid)
 		}
 	}
 }

@@ -36,3 +36,30 @@ func VendorIDName(vid []byte) string {
 	}
 	return ""
 }
+
+// Vendor IDs we send and look for, as bytes (the table above names them).
+var (
+	// VIDNATTRFC3947 is MD5("RFC 3947"): NAT-T per RFC 3947 (payloads
+	// 20/21, encapsulation modes 3/4).
+	VIDNATTRFC3947 = mustHex("4a131c81070358455c5728f20e95452f")
+	// VIDNATTDraft03 is MD5("draft-ietf-ipsec-nat-t-ike-03"); the drafts
+	// use payloads 130/131 and encapsulation modes 61443/61444.
+	VIDNATTDraft03 = mustHex("7d9419a65310ca6f2c179d9215529d56")
+	// VIDNATTDraft02n is MD5("draft-ietf-ipsec-nat-t-ike-02\n"), the
+	// misspelt draft-02 ID many implementations send.
+	VIDNATTDraft02n = mustHex("90cb80913ebb696e086381b5ec427b1f")
+	// VIDNATTDraft02 is MD5("draft-ietf-ipsec-nat-t-ike-02").
+	VIDNATTDraft02 = mustHex("cd60464335df21f87cfdb2fc68b6a448")
+	// VIDDPD announces Dead Peer Detection (RFC 3706 §4).
+	VIDDPD = mustHex("afcad71368a1f1c96b8696fc77570100")
+	// VIDXAUTH announces XAUTH (draft-beaulieu-ike-xauth).
+	VIDXAUTH = mustHex("09002689dfd6b712")
+)
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
