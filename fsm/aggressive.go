@@ -53,8 +53,8 @@ func (m *Machine) aggrOutI1(c *Conn, whack any, try int, replacing bool) {
 	st.k.gxi, st.k.ni = st.k.dh.Public(), m.random(nonceLen)
 	sa := proposal.BuildPhase1SA(c.P1)
 	id := m.localIDPayload(st)
-	chain := payloads.EncodePayloads([]payloads.Payload{sa, &payloads.KE{Data: st.k.gxi},
-		&payloads.Nonce{Data: st.k.ni}, id, &payloads.VendorID{Data: dpdVendorID}})
+	chain := payloads.EncodePayloads(append([]payloads.Payload{sa, &payloads.KE{Data: st.k.gxi},
+		&payloads.Nonce{Data: st.k.ni}, id, &payloads.VendorID{Data: dpdVendorID}}, m.nattVIDs(st)...))
 	st.k.saiB = bytes.Clone(sa.Body())
 	h := payloads.Header{ICookie: st.ICookie, Version: payloads.Version, Exchange: spec.ExchangeAggressive}
 	st.lastSent = m.frame(st, h, spec.PayloadSA, chain, false)
@@ -93,8 +93,10 @@ func aggrInI1OutR1(m *Machine, st *State, md *Digest) error {
 	if err != nil {
 		return err
 	}
-	md.setReply(spec.PayloadSA, payloads.EncodePayloads([]payloads.Payload{ch.Reply,
-		&payloads.KE{Data: k.gxr}, &payloads.Nonce{Data: k.nr}, ours, auth, &payloads.VendorID{Data: dpdVendorID}}))
+	ps := []payloads.Payload{ch.Reply, &payloads.KE{Data: k.gxr}, &payloads.Nonce{Data: k.nr}, ours, auth,
+		&payloads.VendorID{Data: dpdVendorID}}
+	ps = append(ps, m.nattVIDs(st)...)
+	md.setReply(spec.PayloadSA, payloads.EncodePayloads(append(ps, m.natdPayloads(st, md.To, md.From)...)))
 	return nil
 }
 
@@ -114,6 +116,7 @@ func aggrInR1OutI2(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	noteVendorIDs(st, md)
+	m.noteNATTVendorIDs(st, md)
 	delete(m.byCookies, cookieKey(st.ICookie, [8]byte{}))
 	st.RCookie = md.Msg.Header.RCookie
 	m.byCookies[cookieKey(st.ICookie, st.RCookie)] = st
@@ -140,7 +143,10 @@ func aggrInR1OutI2(m *Machine, st *State, md *Digest) error {
 	if err != nil {
 		return err
 	}
-	md.setReply(auth.Type(), payloads.EncodePayloads([]payloads.Payload{auth}))
+	// NAT-D, and the move to the NAT-T port, come with our third message.
+	m.natDetect(st, md)
+	m.float(st)
+	md.setReply(auth.Type(), payloads.EncodePayloads(append([]payloads.Payload{auth}, m.natdPayloads(st, st.Local, st.Remote)...)))
 	return nil
 }
 
@@ -149,5 +155,9 @@ func aggrInR1OutI2(m *Machine, st *State, md *Digest) error {
 func aggrInI2(m *Machine, st *State, md *Digest) error {
 	k := st.k
 	want := oakley.HashI(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, st.peerIDBody)
-	return m.verifyAuth(st, md, want)
+	if err := m.verifyAuth(st, md, want); err != nil {
+		return err
+	}
+	m.natDetect(st, md)
+	return nil
 }

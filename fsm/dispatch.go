@@ -145,7 +145,9 @@ func (m *Machine) quickPacket(md *Digest, raw []byte) {
 		m.log(p1, 3, "Quick Mode message with Message ID 0 is invalid; dropped")
 		return
 	}
-	if md.From != p1.Remote {
+	// Through a NAT the peer may have moved: it is followed once the
+	// message authenticates (notePeerAddress).
+	if md.From != p1.Remote && p1.NATT.Method == NATTNone {
 		m.log(p1, 3, "Quick Mode message from %s, but the ISAKMP SA peer is %s; dropped", md.From, p1.Remote)
 		return
 	}
@@ -216,7 +218,7 @@ func (m *Machine) infoPacket(md *Digest, raw []byte) {
 		m.log(p1, 3, "Informational Exchange message with a zero or reused Message ID %08x; dropped", h.MessageID)
 		return
 	}
-	if md.From != p1.Remote {
+	if md.From != p1.Remote && p1.NATT.Method == NATTNone {
 		m.log(p1, 3, "Informational Exchange message from %s, but the ISAKMP SA peer is %s; dropped", md.From, p1.Remote)
 		return
 	}
@@ -315,6 +317,10 @@ func (m *Machine) process(st *State, md *Digest, raw []byte) {
 	if err := row.Processor(m, st, md); err != nil {
 		m.reject(st, md, row, err)
 		return
+	}
+	if row.Flags&(FlagInputEncrypted|FlagFirstEncryptedInput) != 0 {
+		// Authenticated: a peer behind a NAT may have moved.
+		m.notePeerAddress(st, md)
 	}
 	if md.install != nil {
 		if err := m.env.Install(st, md.install, md.inboundOnly); err != nil {

@@ -27,6 +27,7 @@ func informational(m *Machine, p1 *State, md *Digest) error {
 		if !oakley.Equal(want, h.Data) {
 			return notifyErr(spec.InvalidHashInformation, "received HASH(1) does not match computed value in Informational Exchange; message ignored")
 		}
+		m.notePeerAddress(p1, md)
 	}
 	for _, p := range md.Msg.Payloads {
 		// Re-check p1 after each payload: a Delete may have removed it (CVE-2023-38712).
@@ -78,7 +79,7 @@ func (m *Machine) processDelete(p1 *State, d *payloads.Delete) {
 			copy(ic[:], spi[:8])
 			copy(rc[:], spi[8:])
 			st := m.byCookies[cookieKey(ic, rc)]
-			if st == nil || st.Remote != p1.Remote {
+			if st == nil || st.Remote.Addr() != p1.Remote.Addr() {
 				m.log(p1, 3, "ignoring Delete SA payload: ISAKMP SA not found (maybe expired)")
 				continue
 			}
@@ -104,7 +105,7 @@ func (m *Machine) processDelete(p1 *State, d *payloads.Delete) {
 // peer's inbound, which is what the peer deletes) is spi.
 func (m *Machine) findIPsec(p1 *State, proto spec.ProtocolID, spi []byte) *State {
 	for _, st := range m.bySerial {
-		if st.Kind.IsQuick() && st.IPsec != nil && st.Remote == p1.Remote &&
+		if st.Kind.IsQuick() && st.IPsec != nil && st.Remote.Addr() == p1.Remote.Addr() &&
 			st.IPsec.Proto == proto && bytes.Equal(st.IPsec.OutboundSPI, spi) {
 			return st
 		}

@@ -49,6 +49,10 @@ type Conn struct {
 	// Dead Peer Detection (RFC 3706): off when DPDDelay is 0.
 	DPDDelay, DPDTimeout time.Duration
 	DPDAction            string // clear, hold (default) or restart
+	// ForceEncaps pretends a NAT in front of us so that NAT-T and
+	// UDP-encapsulated ESP are used even without one (--forceencaps; needs
+	// Config.NATTraversal).
+	ForceEncaps bool
 }
 
 // key identifies a connection or instance.
@@ -68,6 +72,12 @@ type IPsecSA struct {
 	LocalNet    Client
 	RemoteNet   Client
 	Lifetime    time.Duration
+	// Encap: ESP in UDP (RFC 3948) between the ports of Local and Remote
+	// (NAT-T); Mode is then still tunnel or transport.
+	Encap bool
+	// PeerOA is the peer's original address from its NAT-OA payload
+	// (transport mode through a NAT), when it sent one.
+	PeerOA netip.Addr
 }
 
 // LogLine is one thing the machine has to say. State is nil for messages
@@ -165,6 +175,10 @@ type Config struct {
 	// UniqueIDs: a new ISAKMP SA for a peer ID replaces those of other
 	// connections with the same peer ID (pluto's --uniqueids).
 	UniqueIDs bool
+	// NATTraversal offers and accepts NAT-T (pluto's --nat_traversal).
+	NATTraversal bool
+	// NATTPort is the port NAT-T floats to (spec.NATTPort when 0).
+	NATTPort uint16
 }
 
 // DefaultConfig is pluto's: 10 s, 20 s, 40 s retransmissions, lifetimes at
@@ -221,6 +235,9 @@ type State struct {
 	dpdSeq         uint32    // last R-U-THERE sequence number sent
 	dpdLastHeard   time.Time // last authenticated message from the peer
 	initialContact bool      // the peer sent INITIAL-CONTACT in this exchange
+
+	// NAT traversal of an ISAKMP SA (natt.go).
+	NATT NATT
 }
 
 // timer is one armed event of a state, an entry of the machine's heap.

@@ -58,7 +58,7 @@ func (m *Machine) mainOutI1(c *Conn, whack any, try int, replacing bool) {
 	st.usedMsgIDs = make(map[uint32]bool)
 	st.k = &keys{}
 	sa := proposal.BuildPhase1SA(c.P1)
-	chain := payloads.EncodePayloads([]payloads.Payload{sa, &payloads.VendorID{Data: dpdVendorID}})
+	chain := payloads.EncodePayloads(append([]payloads.Payload{sa, &payloads.VendorID{Data: dpdVendorID}}, m.nattVIDs(st)...))
 	st.k.saiB = bytes.Clone(sa.Body())
 	h := payloads.Header{ICookie: st.ICookie, Version: payloads.Version, Exchange: spec.ExchangeIDProt}
 	st.lastSent = m.frame(st, h, spec.PayloadSA, chain, false)
@@ -72,7 +72,8 @@ func (m *Machine) mainOutI1(c *Conn, whack any, try int, replacing bool) {
 func (m *Machine) isakmpFor(c *Conn) *State {
 	var best *State
 	for _, st := range m.bySerial {
-		if st.Kind.IsISAKMPEstablished() && st.Conn != nil && st.Conn.key() == c.key() && st.Remote == c.Remote {
+		// (Addresses only: NAT-T moves an ISAKMP SA to another port.)
+		if st.Kind.IsISAKMPEstablished() && st.Conn != nil && st.Conn.key() == c.key() && st.Remote.Addr() == c.Remote.Addr() {
 			if best == nil || st.Serial > best.Serial {
 				best = st
 			}
@@ -114,7 +115,7 @@ func mainInI1OutR1(m *Machine, st *State, md *Digest) error {
 	if err != nil {
 		return err
 	}
-	md.setReply(spec.PayloadSA, payloads.EncodePayloads([]payloads.Payload{ch.Reply, &payloads.VendorID{Data: dpdVendorID}}))
+	md.setReply(spec.PayloadSA, payloads.EncodePayloads(append([]payloads.Payload{ch.Reply, &payloads.VendorID{Data: dpdVendorID}}, m.nattVIDs(st)...)))
 	return nil
 }
 
@@ -132,6 +133,7 @@ func (m *Machine) selectPhase1(st *State, md *Digest) (proposal.Phase1Choice, er
 	}
 	st.k.saiB = bytes.Clone(sa.Body())
 	noteVendorIDs(st, md)
+	m.noteNATTVendorIDs(st, md)
 	return ch, nil
 }
 
@@ -147,15 +149,17 @@ func mainInR1OutI2(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	noteVendorIDs(st, md)
+	m.noteNATTVendorIDs(st, md)
 	// Now the responder's cookie is known: index by the full pair.
 	delete(m.byCookies, cookieKey(st.ICookie, [8]byte{}))
 	st.RCookie = md.Msg.Header.RCookie
 	m.byCookies[cookieKey(st.ICookie, st.RCookie)] = st
-	return m.outKENonce(st, md, true)
+	return m.outKENonce(st, md, true, m.natdPayloads(st, st.Local, st.Remote)...)
 }
 
-// outKENonce generates our DH value and nonce and replies with KE, Ni/Nr.
-func (m *Machine) outKENonce(st *State, md *Digest, initiator bool) error {
+// outKENonce generates our DH value and nonce and replies with KE, Ni/Nr
+// and the extra payloads (NAT-D).
+func (m *Machine) outKENonce(st *State, md *Digest, initiator bool, extra ...payloads.Payload) error {
 	k := st.k
 	dh, err := k.group.GenerateKey(randReader{m})
 	if err != nil {
@@ -168,9 +172,9 @@ func (m *Machine) outKENonce(st *State, md *Digest, initiator bool) error {
 	} else {
 		k.gxr, k.nr = dh.Public(), nonce
 	}
-	md.setReply(spec.PayloadKE, payloads.EncodePayloads([]payloads.Payload{
+	md.setReply(spec.PayloadKE, payloads.EncodePayloads(append([]payloads.Payload{
 		&payloads.KE{Data: dh.Public()}, &payloads.Nonce{Data: nonce},
-	}))
+	}, extra...)))
 	return nil
 }
 
@@ -195,7 +199,8 @@ func mainInI2OutR2(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	st.k.gxi, st.k.ni = gxi, ni
-	if err := m.outKENonce(st, md, false); err != nil {
+	m.natDetect(st, md)
+	if err := m.outKENonce(st, md, false, m.natdPayloads(st, md.To, md.From)...); err != nil {
 		return err
 	}
 	return m.deriveSKEYID(st, AddrID(st.Remote.Addr()))
@@ -208,6 +213,8 @@ func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	st.k.gxr, st.k.nr = gxr, nr
+	m.natDetect(st, md)
+	m.float(st)
 	peer := st.Conn.RemoteID
 	if peer.Type == 0 {
 		peer = AddrID(st.Remote.Addr())

@@ -47,7 +47,8 @@ type testEnv struct {
 	installed []*IPsecSA // full installs (both directions)
 	inbound   []*IPsecSA // inbound-only installs (Quick Mode responder before QI2)
 	deleted   []*IPsecSA
-	rng       io.Reader // deterministic randomness when set
+	moved     []*IPsecSA // PeerMoved calls (NAT-T)
+	rng       io.Reader  // deterministic randomness when set
 	spi       uint32
 	spiAddrs  []string // "PROTO src->dst" of each AllocSPI
 	sent      int
@@ -90,7 +91,7 @@ func (e *testEnv) SwitchConn(c *Conn, remote netip.AddrPort, peer ID) *Conn {
 }
 func (e *testEnv) ResponderConn(local, remote netip.AddrPort) *Conn {
 	for _, c := range e.conns {
-		if c.Local == local && (c.Remote == remote || !c.Remote.Addr().IsValid()) {
+		if c.Local == local && (c.Remote.Addr() == remote.Addr() || !c.Remote.Addr().IsValid()) {
 			return c
 		}
 	}
@@ -98,7 +99,7 @@ func (e *testEnv) ResponderConn(local, remote netip.AddrPort) *Conn {
 }
 func (e *testEnv) QuickConn(p1 *State, local, remote Client) *Conn {
 	for _, c := range e.conns {
-		if c.Remote == p1.Remote && c.localClient() == local && c.remoteClient() == remote {
+		if c.Remote.Addr() == p1.Remote.Addr() && c.localClient() == local && c.remoteClient() == remote {
 			return c
 		}
 	}

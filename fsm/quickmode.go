@@ -68,6 +68,7 @@ func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) {
 	if pol.PFSGroup == spec.GroupNone && c.PFS {
 		pol.PFSGroup = p1.P1.Alg.Group
 	}
+	pol.UDPEncap = udpEncap(p1)
 	st.p2pol = pol
 	espSPI, ahSPI, cpi := m.allocSPIs(st, pol)
 	sa := proposal.BuildPhase2SA(pol, espSPI, ahSPI, cpi)
@@ -88,6 +89,7 @@ func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) {
 	if c.HasClients {
 		ps = append(ps, idPayload(c.localClient()), idPayload(c.remoteClient()))
 	}
+	ps = append(ps, natoaPayloads(p1, true, pol)...)
 	a := p1.k.set.A
 	chain := sealHash(ps, func(rest []byte) []byte { return oakley.QuickHash1(k.prf, a, st.MsgID, rest) })
 	st.IPsec = &IPsecSA{InboundSPI: firstNonNil(espSPI, ahSPI)}
@@ -208,9 +210,11 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 		return notifyErr(spec.InvalidIDInformation, "cannot respond to IPsec SA request because no connection is known for %s...%s", ours, theirs)
 	}
 	st.Conn = c
-	espSPI, ahSPI, cpi := m.allocSPIs(st, c.P2)
+	pol := c.P2
+	pol.UDPEncap = udpEncap(p1)
+	espSPI, ahSPI, cpi := m.allocSPIs(st, pol)
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
-	ch, err := proposal.SelectPhase2(sa, c.P2, minLife(c.P2.Lifetime, m.cfg.MaxIPsecLifetime), espSPI, ahSPI, cpi)
+	ch, err := proposal.SelectPhase2(sa, pol, minLife(c.P2.Lifetime, m.cfg.MaxIPsecLifetime), espSPI, ahSPI, cpi)
 	if err != nil {
 		return proposalErr(err)
 	}
@@ -249,11 +253,17 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 		ps = append(ps, &payloads.ID{IDType: ci.IDType, ProtocolID: ci.ProtocolID, Port: ci.Port, Data: ci.Data},
 			&payloads.ID{IDType: cr.IDType, ProtocolID: cr.ProtocolID, Port: cr.Port, Data: cr.Data})
 	}
+	if ch.UDPEncap {
+		ps = append(ps, natoaPayloads(p1, false, pol)...)
+	}
 	ni := k.ni
 	chain := sealHash(ps, func(rest []byte) []byte { return oakley.QuickHash2(k.prf, p1.k.set.A, st.MsgID, ni, rest) })
 	sa2, err := m.ipsecSA(st, ours, theirs, firstNonNil(espSPI, ahSPI))
 	if err != nil {
 		return err
+	}
+	if sa2.Encap {
+		sa2.PeerOA = peerOA(md, true)
 	}
 	st.IPsec = sa2
 	md.install, md.inboundOnly = sa2, true
@@ -265,7 +275,7 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 func (m *Machine) ipsecSA(st *State, ours, theirs Client, ourSPI []byte) (*IPsecSA, error) {
 	k, ch := st.k, st.P2
 	sa := &IPsecSA{Mode: ch.Mode, Local: st.Local, Remote: st.Remote, LocalNet: ours, RemoteNet: theirs,
-		Lifetime: ch.Lifetime, InboundSPI: bytes.Clone(ourSPI)}
+		Lifetime: ch.Lifetime, InboundSPI: bytes.Clone(ourSPI), Encap: ch.UDPEncap}
 	var n int
 	var err error
 	switch {
@@ -340,6 +350,9 @@ func quickInR1OutI2(m *Machine, st *State, md *Digest) error {
 	sa2, err := m.ipsecSA(st, c.localClient(), c.remoteClient(), st.IPsec.InboundSPI)
 	if err != nil {
 		return err
+	}
+	if sa2.Encap {
+		sa2.PeerOA = peerOA(md, false)
 	}
 	st.IPsec = sa2
 	md.install = sa2

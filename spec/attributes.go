@@ -223,6 +223,19 @@ var encapNames = nameTable{
 
 func (e EncapsulationMode) String() string { return encapNames.name(uint32(e), "ENCAPSULATION_MODE") }
 
+// Base returns tunnel or transport for a UDP-encapsulated mode (RFC 3947
+// or draft numbers) and whether e was one; other modes are returned as
+// they are.
+func (e EncapsulationMode) Base() (EncapsulationMode, bool) {
+	switch e {
+	case EncapUDPTunnel, EncapUDPTunnelDraft:
+		return EncapTunnel, true
+	case EncapUDPTransport, EncapUDPTransportDraft:
+		return EncapTransport, true
+	}
+	return e, false
+}
+
 // AuthAlgorithm is the IPsec DOI Authentication Algorithm attribute value
 // (RFC 2407 §4.5, RFC 4868 §2.4, RFC 4543 §4, IANA).
 type AuthAlgorithm uint16

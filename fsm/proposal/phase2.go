@@ -26,13 +26,44 @@ type Phase2Policy struct {
 	// Lifetime is the IPsec SA lifetime to propose (DefaultIPsecLifetime
 	// when 0).
 	Lifetime time.Duration
+	// UDPEncap: a NAT was detected, ESP and AH use the UDP-encapsulated
+	// modes of RFC 3947 (3, 4) or of the drafts (61443, 61444), and only
+	// those are accepted. The state machine sets it per ISAKMP SA.
+	UDPEncap UDPEncap
 }
+
+// UDPEncap is the NAT-T encapsulation family of a Quick Mode.
+type UDPEncap uint8
+
+const (
+	UDPEncapNone  UDPEncap = iota
+	UDPEncapRFC            // RFC 3947: 3 tunnel, 4 transport
+	UDPEncapDraft          // draft-ietf-ipsec-nat-t-ike-02/03: 61443, 61444
+)
 
 func (p Phase2Policy) mode() spec.EncapsulationMode {
 	if p.Mode == 0 {
 		return spec.EncapTunnel
 	}
 	return p.Mode
+}
+
+// wireMode is the ENCAPSULATION_MODE value proposed for ESP and AH.
+func (p Phase2Policy) wireMode() spec.EncapsulationMode {
+	m := p.mode()
+	switch p.UDPEncap {
+	case UDPEncapRFC:
+		if m == spec.EncapTransport {
+			return spec.EncapUDPTransport
+		}
+		return spec.EncapUDPTunnel
+	case UDPEncapDraft:
+		if m == spec.EncapTransport {
+			return spec.EncapUDPTransportDraft
+		}
+		return spec.EncapUDPTunnelDraft
+	}
+	return m
 }
 
 func (p Phase2Policy) acceptsESP(a ESPAlg) bool {
@@ -86,9 +117,11 @@ type Phase2Choice struct {
 	// The SPIs (and 2-octet CPI) in the peer's proposals: where the peer
 	// receives, that is our outbound SAs.
 	PeerESPSPI, PeerAHSPI, PeerCPI []byte
-	Mode                           spec.EncapsulationMode
-	PFSGroup                       spec.Group // GroupNone without PFS
-	Lifetime                       time.Duration
+	Mode                           spec.EncapsulationMode // tunnel or transport
+	// UDPEncap: the chosen mode is UDP-encapsulated (NAT-T, RFC 3948).
+	UDPEncap bool
+	PFSGroup spec.Group // GroupNone without PFS
+	Lifetime time.Duration
 	// Reply is the SA payload a responder sends back: the chosen bundle
 	// (AH, ESP, IPComp), each proposal with our SPI/CPI and the chosen
 	// transform echoed as received. Nil from AcceptPhase2Reply.
@@ -101,7 +134,7 @@ type Phase2Choice struct {
 // (used when p.Compress). At most MaxAlgs transforms per protocol are
 // emitted.
 func BuildPhase2SA(p Phase2Policy, espSPI, ahSPI []byte, cpi []byte) *payloads.SA {
-	mode := p.mode()
+	mode, wire := p.mode(), p.wireMode()
 	secs := lifetimeSeconds(p.Lifetime, DefaultIPsecLifetime)
 	common := func(ipcomp bool) []payloads.Attribute {
 		as := make([]payloads.Attribute, 0, 6)
@@ -109,7 +142,10 @@ func BuildPhase2SA(p Phase2Policy, espSPI, ahSPI []byte, cpi []byte) *payloads.S
 			as = append(as, payloads.NewTV(uint16(spec.IPsecGroupDescription), uint16(p.PFSGroup)))
 		}
 		// IPComp defaults to transport mode: pluto only says tunnel.
-		if !ipcomp || mode == spec.EncapTunnel {
+		switch {
+		case !ipcomp:
+			as = append(as, payloads.NewTV(uint16(spec.IPsecEncapsulationMode), uint16(wire)))
+		case mode == spec.EncapTunnel:
 			as = append(as, payloads.NewTV(uint16(spec.IPsecEncapsulationMode), uint16(mode)))
 		}
 		return append(as,
@@ -297,12 +333,14 @@ func (it *ipsecTransform) common(p Phase2Policy) string {
 	if it.proto == spec.ProtoIPComp {
 		return ""
 	}
-	switch it.mode {
-	case spec.EncapUDPTunnel, spec.EncapUDPTransport, spec.EncapUDPTunnelDraft, spec.EncapUDPTransportDraft:
-		return fmt.Sprintf("%v: NAT-T encapsulation is not supported", it.mode)
-	}
-	if it.mode != p.mode() {
-		return fmt.Sprintf("%v, we want %v", it.mode, p.mode())
+	base, udp := it.mode.Base()
+	switch {
+	case udp && p.UDPEncap == UDPEncapNone:
+		return fmt.Sprintf("%v: UDP encapsulation (NAT-T), but no NAT was detected", it.mode)
+	case !udp && p.UDPEncap != UDPEncapNone:
+		return fmt.Sprintf("%v, but a NAT was detected: we want %v", it.mode, p.wireMode())
+	case base != p.mode():
+		return fmt.Sprintf("%v, we want %v", it.mode, p.wireMode())
 	}
 	return ""
 }
@@ -548,6 +586,7 @@ func (b *bundle) choose(p Phase2Policy, maxLifetime time.Duration, haveCPI bool,
 		c.PeerCPI = bytes.Clone(b.ipcomp.spi)
 	}
 	c.Mode = p.mode()
+	c.UDPEncap = p.UDPEncap != UDPEncapNone
 	c.Lifetime = life
 	return c, esp, ah, ipcomp, true
 }

@@ -514,3 +514,62 @@ func TestPhase2PolicyString(t *testing.T) {
 		t.Errorf("String = %q", s)
 	}
 }
+
+// TestPhase2UDPEncap: with a NAT detected, QI1 proposes the
+// UDP-encapsulated mode of the negotiated NAT-T family, the responder
+// accepts only those (of either family) for its own base mode, and the
+// choice says UDPEncap; without a NAT, UDP modes are refused.
+func TestPhase2UDPEncap(t *testing.T) {
+	spi := []byte{0xc0, 0, 1, 2}
+	sel := func(sa *payloads.SA, p Phase2Policy) (Phase2Choice, error) {
+		return SelectPhase2(roundTrip(t, sa), p, 0, []byte{0xd0, 0, 0, 1}, []byte{0xd0, 0, 0, 2}, nil)
+	}
+	for _, c := range []struct {
+		encap UDPEncap
+		mode  spec.EncapsulationMode
+		wire  spec.EncapsulationMode
+	}{
+		{UDPEncapRFC, spec.EncapTunnel, spec.EncapUDPTunnel},
+		{UDPEncapRFC, spec.EncapTransport, spec.EncapUDPTransport},
+		{UDPEncapDraft, spec.EncapTunnel, spec.EncapUDPTunnelDraft},
+		{UDPEncapDraft, spec.EncapTransport, spec.EncapUDPTransportDraft},
+	} {
+		p := espPolicy(t, "aes128-sha1")
+		p.Mode, p.UDPEncap = c.mode, c.encap
+		sa := BuildPhase2SA(p, spi, nil, nil)
+		var got uint64
+		for _, a := range sa.Proposals[0].Transforms[0].Attributes {
+			if spec.IPsecAttr(a.Type) == spec.IPsecEncapsulationMode {
+				got, _ = a.Uint()
+			}
+		}
+		if spec.EncapsulationMode(got) != c.wire {
+			t.Errorf("%v/%v: proposed %v, want %v", c.encap, c.mode, spec.EncapsulationMode(got), c.wire)
+		}
+		ch, err := sel(sa, p)
+		if err != nil || !ch.UDPEncap || ch.Mode != c.mode {
+			t.Errorf("%v/%v: select %+v, %v", c.encap, c.mode, ch.Mode, err)
+		}
+		// The other family's number for the same mode is accepted too.
+		other := p
+		other.UDPEncap = UDPEncapRFC + UDPEncapDraft - c.encap
+		if ch, err := sel(BuildPhase2SA(other, spi, nil, nil), p); err != nil || !ch.UDPEncap {
+			t.Errorf("%v/%v: other family refused: %v", c.encap, c.mode, err)
+		}
+		// Without a NAT: refused, and a plain mode is refused with a NAT.
+		plain := p
+		plain.UDPEncap = UDPEncapNone
+		if _, err := sel(sa, plain); err == nil || !strings.Contains(err.Error(), "no NAT was detected") {
+			t.Errorf("%v/%v without NAT: %v", c.encap, c.mode, err)
+		}
+		if _, err := sel(BuildPhase2SA(plain, spi, nil, nil), p); err == nil || !strings.Contains(err.Error(), "a NAT was detected") {
+			t.Errorf("%v/%v plain mode through a NAT: %v", c.encap, c.mode, err)
+		}
+		// The wrong base mode is refused.
+		wrong := p
+		wrong.Mode = spec.EncapTunnel + spec.EncapTransport - c.mode
+		if _, err := sel(BuildPhase2SA(wrong, spi, nil, nil), p); err == nil {
+			t.Errorf("%v/%v: other base mode accepted", c.encap, c.mode)
+		}
+	}
+}

@@ -1,0 +1,302 @@
+package fsm
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"goswan/payloads"
+	"goswan/spec"
+)
+
+func (e *testEnv) PeerMoved(st *State, sa *IPsecSA) { e.moved = append(e.moved, sa) }
+
+// natBox is a source NAT in front of one address (a masquerading router):
+// packets from inside leave from public with a mapped port, replies to a
+// mapped port go back inside; anything else to public is dropped.
+type natBox struct {
+	inside, public netip.Addr
+	ports          map[uint16]uint16 // inside port -> public port
+	next           uint16
+}
+
+func (b *natBox) tap(p packet) []packet {
+	if p.from.Addr() == b.inside {
+		out, ok := b.ports[p.from.Port()]
+		if !ok {
+			out = b.next
+			b.next++
+			b.ports[p.from.Port()] = out
+		}
+		p.from = netip.AddrPortFrom(b.public, out)
+		return []packet{p}
+	}
+	if p.to.Addr() == b.public {
+		for in, out := range b.ports {
+			if out == p.to.Port() {
+				p.to = netip.AddrPortFrom(b.inside, in)
+				return []packet{p}
+			}
+		}
+		return nil // no mapping
+	}
+	return []packet{p}
+}
+
+var natPublic = netip.MustParseAddr("203.0.113.1")
+
+type natOpts struct {
+	pairOpts
+	nat           bool // west is behind a NAT
+	wNATT, eNATT  bool // --nat_traversal on each side
+	forceW        bool // --forceencaps on west
+	aggr          bool
+	draftOnly     bool // west's first message loses its RFC 3947 VID
+	draftTransprt bool
+}
+
+// newNATPair is newPair with west (the initiator) optionally behind a NAT
+// and each daemon listening on 500 and 4500.
+func newNATPair(t *testing.T, o natOpts) (*testNet, *testEnv, *testEnv, *natBox) {
+	n, west, east := newPair(t, o.pairOpts)
+	wc, ec := DefaultConfig, DefaultConfig
+	wc.NATTraversal, ec.NATTraversal = o.wNATT, o.eNATT
+	west.m, east.m = NewMachine(west, wc), NewMachine(east, ec)
+	n.hosts[netip.AddrPortFrom(westAddr.Addr(), 4500)] = west
+	n.hosts[netip.AddrPortFrom(eastAddr.Addr(), 4500)] = east
+	west.conns[0].ForceEncaps = o.forceW
+	west.conns[0].AggrMode, east.conns[0].AggrMode = o.aggr, o.aggr
+	var box *natBox
+	if o.nat {
+		box = &natBox{inside: westAddr.Addr(), public: natPublic, ports: map[uint16]uint16{}, next: 31000}
+		east.conns[0].Remote = netip.AddrPortFrom(natPublic, 500)
+		east.conns[0].RemoteID = AddrID(westAddr.Addr()) // rightid=
+	}
+	n.tap = func(p packet) []packet {
+		if o.draftOnly && p.from.Addr() == westAddr.Addr() {
+			p.b = bytes.ReplaceAll(p.b, spec.VIDNATTRFC3947, make([]byte, 16))
+		}
+		if box != nil {
+			return box.tap(p)
+		}
+		return []packet{p}
+	}
+	return n, west, east, box
+}
+
+func (e *testEnv) lineWith(s string) string {
+	for _, l := range e.lines {
+		if strings.Contains(l.Text, s) {
+			return l.Text
+		}
+	}
+	return ""
+}
+
+// TestNATTraversal: NAT-T between two machines through a source NAT and
+// without one: detection results in pluto's words, the move to port 4500
+// from the fifth Main Mode message (the third Aggressive Mode one), the
+// UDP-encapsulated SAs and their ports, and nothing of it when either side
+// has NAT-T off.
+func TestNATTraversal(t *testing.T) {
+	cases := []struct {
+		name         string
+		o            natOpts
+		wRes, eRes   string // "" = no result line
+		encap        bool
+		payloadNATD  spec.PayloadType
+		floatFromMsg int // index in the trace of the first 4500 message (-1: none)
+	}{
+		{"behind NAT", natOpts{nat: true, wNATT: true, eNATT: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATD, 4},
+		{"no NAT", natOpts{wNATT: true, eNATT: true}, "no NAT detected", "no NAT detected", false, spec.PayloadNATD, -1},
+		{"forceencaps", natOpts{wNATT: true, eNATT: true, forceW: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATD, 4},
+		{"responder without NAT-T", natOpts{nat: true, wNATT: true}, "", "", false, 0, -1},
+		{"initiator without NAT-T", natOpts{nat: true, eNATT: true}, "", "", false, 0, -1},
+		{"draft peer", natOpts{nat: true, wNATT: true, eNATT: true, draftOnly: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATDDraft, 4},
+		{"aggressive", natOpts{pairOpts: pairOpts{ike: "aes128-sha1-modp2048"}, nat: true, wNATT: true, eNATT: true, aggr: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATD, 2},
+		{"transport", natOpts{pairOpts: pairOpts{transport: true}, nat: true, wNATT: true, eNATT: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATD, 4},
+		{"draft transport", natOpts{pairOpts: pairOpts{transport: true}, nat: true, wNATT: true, eNATT: true, draftOnly: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATDDraft, 4},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n, west, east, _ := newNATPair(t, c.o)
+			west.m.Initiate(n.now, west.conns[0], "w")
+			n.pump(t)
+			if len(west.installed) != 1 || len(east.installed) != 1 {
+				t.Fatalf("installed west %d east %d\nwest:\n%s\neast:\n%s", len(west.installed), len(east.installed), west.allLines(), east.allLines())
+			}
+			for _, x := range []struct {
+				e    *testEnv
+				want string
+			}{{west, c.wRes}, {east, c.eRes}} {
+				got := x.e.lineWith("NAT-Traversal: Result")
+				switch {
+				case x.want == "" && got != "":
+					t.Errorf("unexpected %q", got)
+				case x.want != "":
+					method := "RFC 3947 (NAT-Traversal)"
+					if c.o.draftOnly {
+						method = "draft-ietf-ipsec-nat-t-ike-02/03"
+					}
+					if want := "NAT-Traversal: Result using " + method + ": " + x.want; got != want {
+						t.Errorf("result %q, want %q", got, want)
+					}
+				}
+			}
+			// Which messages went on 4500, and the NAT-D payload numbers.
+			first4500, natd := -1, 0
+			for i, p := range n.trace {
+				if p.to.Port() == 4500 || p.from.Port() == 4500 {
+					if first4500 < 0 {
+						first4500 = i
+					}
+				} else if first4500 >= 0 {
+					t.Errorf("message %d back on %s -> %s", i, p.from, p.to)
+				}
+				if m, err := payloads.DecodeMessage(p.b); err == nil && m.Header.Flags&spec.FlagEncryption == 0 {
+					for _, pl := range m.Payloads {
+						if pl.Type().IsNATD() {
+							natd++
+							if pl.Type() != c.payloadNATD {
+								t.Errorf("message %d: NAT-D payload %d, want %d", i, pl.Type(), c.payloadNATD)
+							}
+						}
+					}
+				}
+			}
+			if first4500 != c.floatFromMsg {
+				t.Errorf("first message on 4500: %d, want %d", first4500, c.floatFromMsg)
+			}
+			wantNATD := 0
+			if c.payloadNATD != 0 {
+				wantNATD = 4 // MM3, MM4 (AR1 and the encrypted AI2 in Aggressive Mode)
+				if c.o.aggr {
+					wantNATD = 2
+				}
+			}
+			if natd != wantNATD {
+				t.Errorf("%d NAT-D payloads in the clear", natd)
+			}
+			wsa, esa := west.installed[0], east.installed[0]
+			if wsa.Encap != c.encap || esa.Encap != c.encap {
+				t.Errorf("encap west %v east %v, want %v", wsa.Encap, esa.Encap, c.encap)
+			}
+			wantMode := spec.EncapTunnel
+			if c.o.transport {
+				wantMode = spec.EncapTransport
+			}
+			if wsa.Mode != wantMode || esa.Mode != wantMode {
+				t.Errorf("modes %v %v", wsa.Mode, esa.Mode)
+			}
+			if c.encap {
+				if wsa.Local.Port() != 4500 || wsa.Remote != netip.AddrPortFrom(eastAddr.Addr(), 4500) {
+					t.Errorf("west SA %s -> %s", wsa.Local, wsa.Remote)
+				}
+				wantPeer := netip.AddrPortFrom(westAddr.Addr(), 4500)
+				if c.o.nat {
+					wantPeer = netip.AddrPortFrom(natPublic, 31001)
+				}
+				if esa.Remote != wantPeer || esa.Local != netip.AddrPortFrom(eastAddr.Addr(), 4500) {
+					t.Errorf("east SA %s -> %s, want peer %s", esa.Local, esa.Remote, wantPeer)
+				}
+			}
+			// NAT-OA: in transport mode each end learns the other's
+			// original address (the drafts send only the initiator's
+			// to the responder and the responder's to the initiator).
+			if c.o.transport {
+				if esa.PeerOA != westAddr.Addr() {
+					t.Errorf("east learnt original address %v, want %v", esa.PeerOA, westAddr.Addr())
+				}
+				if wsa.PeerOA != eastAddr.Addr() {
+					t.Errorf("west learnt original address %v, want %v", wsa.PeerOA, eastAddr.Addr())
+				}
+			} else if wsa.PeerOA.IsValid() || esa.PeerOA.IsValid() {
+				t.Errorf("NAT-OA in tunnel mode: %v %v", wsa.PeerOA, esa.PeerOA)
+			}
+		})
+	}
+}
+
+// TestNATTPortChange: the NAT gives west a new public port (its mapping
+// expired); west's next authenticated message (a DPD R_U_THERE) moves the
+// peer on east, whose replies and kernel SAs follow, and the SAs survive
+// Dead Peer Detection on both sides.
+func TestNATTPortChange(t *testing.T) {
+	o := natOpts{pairOpts: pairOpts{dpd: 10 * time.Second, dpdAction: "clear"}, nat: true, wNATT: true, eNATT: true}
+	n, west, east, box := newNATPair(t, o)
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if len(east.installed) != 1 {
+		t.Fatalf("not established:\n%s", east.allLines())
+	}
+	old := east.installed[0].Remote
+	box.ports = map[uint16]uint16{} // the mapping expired
+	box.next = 32000
+	for i := 0; i < 8; i++ {
+		n.advance(t, 10*time.Second)
+	}
+	want := netip.AddrPortFrom(natPublic, 32000)
+	if !strings.Contains(east.allLines(), fmt.Sprintf("NAT-T: peer %s is now at %s", old, want)) {
+		t.Errorf("east did not log the move:\n%s", east.allLines())
+	}
+	for _, st := range east.m.States() {
+		if st.Remote != want {
+			t.Errorf("east %s still at %s", st.Name(), st.Remote)
+		}
+	}
+	if len(east.moved) != 1 || east.moved[0].Remote != want {
+		t.Errorf("kernel told of %d moves", len(east.moved))
+	}
+	if len(west.deleted)+len(east.deleted) != 0 || len(east.m.States()) != 2 || len(west.m.States()) != 2 {
+		t.Errorf("SAs lost: west %s; east %s", stateSummary(west.m), stateSummary(east.m))
+	}
+	// Without NAT-T the same change is a dropped peer, as before.
+	o.wNATT, o.eNATT = false, false
+	n, west, east, box = newNATPair(t, o)
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	box.ports, box.next = map[uint16]uint16{}, 32000
+	for i := 0; i < 8; i++ {
+		n.advance(t, 10*time.Second)
+	}
+	if !strings.Contains(east.allLines(), "but the ISAKMP SA peer is") {
+		t.Errorf("east accepted a moved peer without NAT-T:\n%s", east.allLines())
+	}
+}
+
+// TestNATTMissingNATD: a peer that announces NAT-T but sends fewer than
+// two NAT-D payloads gets no NAT-T (and the negotiation still completes).
+func TestNATTMissingNATD(t *testing.T) {
+	n, west, east, _ := newNATPair(t, natOpts{wNATT: true, eNATT: true})
+	tap := n.tap
+	n.tap = func(p packet) []packet {
+		m, err := payloads.DecodeMessage(p.b)
+		if err == nil && m.Header.Flags&spec.FlagEncryption == 0 && p.from.Addr() == westAddr.Addr() {
+			var keep []payloads.Payload
+			for _, pl := range m.Payloads {
+				if !pl.Type().IsNATD() {
+					keep = append(keep, pl)
+				}
+			}
+			if len(keep) != len(m.Payloads) {
+				h := m.Header
+				h.NextPayload = keep[0].Type()
+				body := payloads.EncodePayloads(keep)
+				h.Length = uint32(spec.HeaderLen + len(body))
+				p.b = append(h.Append(nil), body...)
+			}
+		}
+		return tap(p)
+	}
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if len(east.installed) != 1 || east.installed[0].Encap {
+		t.Fatalf("east: %s", east.allLines())
+	}
+	if !strings.Contains(east.allLines(), "sent 0 NAT-D payloads; assuming no NAT") {
+		t.Errorf("east:\n%s", east.allLines())
+	}
+}
