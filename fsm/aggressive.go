@@ -53,8 +53,9 @@ func (m *Machine) aggrOutI1(c *Conn, whack any, try int, replacing bool) {
 	st.k.gxi, st.k.ni = st.k.dh.Public(), m.random(nonceLen)
 	sa := proposal.BuildPhase1SA(c.P1)
 	id := m.localIDPayload(st)
-	chain := payloads.EncodePayloads(append([]payloads.Payload{sa, &payloads.KE{Data: st.k.gxi},
-		&payloads.Nonce{Data: st.k.ni}, id, &payloads.VendorID{Data: dpdVendorID}}, m.nattVIDs(st)...))
+	ps := []payloads.Payload{sa, &payloads.KE{Data: st.k.gxi}, &payloads.Nonce{Data: st.k.ni}, id}
+	ps = append(append(ps, m.crPayloads(st)...), &payloads.VendorID{Data: dpdVendorID})
+	chain := payloads.EncodePayloads(append(ps, m.nattVIDs(st)...))
 	st.k.saiB = bytes.Clone(sa.Body())
 	h := payloads.Header{ICookie: st.ICookie, Version: payloads.Version, Exchange: spec.ExchangeAggressive}
 	st.lastSent = m.frame(st, h, spec.PayloadSA, chain, false)
@@ -75,6 +76,7 @@ func aggrInI1OutR1(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	st.k.gxi, st.k.ni = gxi, ni
+	noteCR(st, md)
 	id := md.Msg.Find(spec.PayloadID).(*payloads.ID)
 	if err := m.checkPeerID(st, id); err != nil {
 		return err
@@ -93,8 +95,8 @@ func aggrInI1OutR1(m *Machine, st *State, md *Digest) error {
 	if err != nil {
 		return err
 	}
-	ps := []payloads.Payload{ch.Reply, &payloads.KE{Data: k.gxr}, &payloads.Nonce{Data: k.nr}, ours, auth,
-		&payloads.VendorID{Data: dpdVendorID}}
+	ps := []payloads.Payload{ch.Reply, &payloads.KE{Data: k.gxr}, &payloads.Nonce{Data: k.nr}, ours}
+	ps = append(append(ps, m.certPayloads(st, true)...), auth, &payloads.VendorID{Data: dpdVendorID})
 	ps = append(ps, m.nattVIDs(st)...)
 	md.setReply(spec.PayloadSA, payloads.EncodePayloads(append(ps, m.natdPayloads(st, md.To, md.From)...)))
 	return nil
@@ -125,6 +127,7 @@ func aggrInR1OutI2(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	st.k.gxr, st.k.nr = gxr, nr
+	noteCR(st, md)
 	id := md.Msg.Find(spec.PayloadID).(*payloads.ID)
 	if err := m.checkPeerID(st, id); err != nil {
 		return err
@@ -146,7 +149,8 @@ func aggrInR1OutI2(m *Machine, st *State, md *Digest) error {
 	// NAT-D, and the move to the NAT-T port, come with our third message.
 	m.natDetect(st, md)
 	m.float(st)
-	md.setReply(auth.Type(), payloads.EncodePayloads(append([]payloads.Payload{auth}, m.natdPayloads(st, st.Local, st.Remote)...)))
+	ps := append(m.certPayloads(st, false), auth)
+	md.setReply(ps[0].Type(), payloads.EncodePayloads(append(ps, m.natdPayloads(st, st.Local, st.Remote)...)))
 	return nil
 }
 

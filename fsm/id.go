@@ -64,12 +64,42 @@ func (id ID) String() string {
 		return string(id.Data)
 	case spec.IDKeyID:
 		return fmt.Sprintf("@#%x", id.Data)
+	case spec.IDDerASN1DN:
+		if dnFuncs.format != nil {
+			if s, err := dnFuncs.format(id.Data); err == nil {
+				return s
+			}
+		}
 	}
 	return fmt.Sprintf("%s:%x", id.Type, id.Data)
 }
 
 // Equal reports whether two identities are the same (type and data).
 func (id ID) Equal(o ID) bool { return id.Type == o.Type && string(id.Data) == string(o.Data) }
+
+// Matches reports whether the peer's identity got is the one id asks for:
+// Equal, except that distinguished names compare as pluto's match_dn
+// (attribute by attribute, ignoring case and string type, "*" in id
+// matching any value) once package certs has installed its DN functions.
+func (id ID) Matches(got ID) bool {
+	if id.Type == spec.IDDerASN1DN && got.Type == spec.IDDerASN1DN && dnFuncs.match != nil {
+		return dnFuncs.match(id.Data, got.Data)
+	}
+	return id.Equal(got)
+}
+
+// dnFuncs are the distinguished-name functions of package certs (which
+// imports fsm, so it installs them: SetDNFuncs). Without them DNs print as
+// hex and compare octet by octet.
+var dnFuncs struct {
+	format func(der []byte) (string, error)
+	match  func(pattern, dn []byte) bool
+}
+
+// SetDNFuncs installs how DNs print (ID.String) and match (ID.Matches).
+func SetDNFuncs(format func(der []byte) (string, error), match func(pattern, dn []byte) bool) {
+	dnFuncs.format, dnFuncs.match = format, match
+}
 
 func decodeHex(s string) ([]byte, error) {
 	if len(s)%2 != 0 {

@@ -53,6 +53,9 @@ type Conn struct {
 	// UDP-encapsulated ESP are used even without one (--forceencaps; needs
 	// Config.NATTraversal).
 	ForceEncaps bool
+	// X.509 (x509.go): our certificate (DER) and when to send it.
+	LocalCert []byte
+	SendCert  SendCert
 }
 
 // key identifies a connection or instance.
@@ -237,7 +240,8 @@ type State struct {
 	initialContact bool      // the peer sent INITIAL-CONTACT in this exchange
 
 	// NAT traversal of an ISAKMP SA (natt.go).
-	NATT NATT
+	NATT  NATT
+	gotCR bool // the peer sent a CR payload (x509.go)
 }
 
 // timer is one armed event of a state, an entry of the machine's heap.

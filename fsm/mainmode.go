@@ -12,6 +12,7 @@ package fsm
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"errors"
 	"time"
 
@@ -190,8 +191,8 @@ func (m *Machine) peerKE(st *State, md *Digest) (gx, nonce []byte, err error) {
 	return bytes.Clone(ke.Data), bytes.Clone(n.Data), nil
 }
 
-// mainInI2OutR2: HDR, KE, Ni --> HDR, KE, Nr. The responder computes the
-// shared secret and SKEYID (the PSK is found by address: the ID is still
+// mainInI2OutR2: HDR, KE, Ni --> HDR, KE, Nr [, CR]. The responder computes
+// the shared secret and SKEYID (the PSK is found by address: the ID is still
 // to come, encrypted).
 func mainInI2OutR2(m *Machine, st *State, md *Digest) error {
 	gxi, ni, err := m.peerKE(st, md)
@@ -200,13 +201,14 @@ func mainInI2OutR2(m *Machine, st *State, md *Digest) error {
 	}
 	st.k.gxi, st.k.ni = gxi, ni
 	m.natDetect(st, md)
-	if err := m.outKENonce(st, md, false, m.natdPayloads(st, md.To, md.From)...); err != nil {
+	noteCR(st, md)
+	if err := m.outKENonce(st, md, false, append(m.natdPayloads(st, md.To, md.From), m.crPayloads(st)...)...); err != nil {
 		return err
 	}
 	return m.deriveSKEYID(st, AddrID(st.Remote.Addr()))
 }
 
-// mainInR2OutI3: HDR, KE, Nr --> HDR*, IDii, HASH_I.
+// mainInR2OutI3: HDR, KE, Nr [, CR] --> HDR*, IDii, [CERT, CR,] HASH_I (or SIG_I).
 func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
 	gxr, nr, err := m.peerKE(st, md)
 	if err != nil {
@@ -215,6 +217,7 @@ func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
 	st.k.gxr, st.k.nr = gxr, nr
 	m.natDetect(st, md)
 	m.float(st)
+	noteCR(st, md)
 	peer := st.Conn.RemoteID
 	if peer.Type == 0 {
 		peer = AddrID(st.Remote.Addr())
@@ -229,7 +232,7 @@ func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
 	if err != nil {
 		return err
 	}
-	ps := []payloads.Payload{id, auth}
+	ps := append(append([]payloads.Payload{id}, m.certPayloads(st, true)...), auth)
 	if m.isakmpFor(st.Conn) == nil && !st.replacing {
 		// Our first ISAKMP SA with this peer: tell it to drop anything it
 		// still has from us (RFC 2407 §4.6.3.3).
@@ -304,7 +307,7 @@ func (m *Machine) checkPeerID(st *State, id *payloads.ID) error {
 	if want.Type == 0 {
 		want = AddrID(st.Remote.Addr())
 	}
-	if !got.Equal(want) {
+	if !want.Matches(got) {
 		// A responder may switch to a connection made for this identity
 		// (pluto's refine_host_connection), if it uses the same keys.
 		if st.Initiator {
@@ -322,8 +325,9 @@ func (m *Machine) checkPeerID(st *State, id *payloads.ID) error {
 	return nil
 }
 
-// mainInI3OutR3: HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R.
+// mainInI3OutR3: HDR*, IDii, [CERT, CR,] HASH_I --> HDR*, IDir, [CERT,] HASH_R.
 func mainInI3OutR3(m *Machine, st *State, md *Digest) error {
+	noteCR(st, md)
 	id := md.Msg.Find(spec.PayloadID).(*payloads.ID)
 	if err := m.checkPeerID(st, id); err != nil {
 		return err
@@ -340,7 +344,8 @@ func mainInI3OutR3(m *Machine, st *State, md *Digest) error {
 	if err != nil {
 		return err
 	}
-	md.setReply(spec.PayloadID, payloads.EncodePayloads([]payloads.Payload{ours, auth}))
+	ps := append(append([]payloads.Payload{ours}, m.certPayloads(st, false)...), auth)
+	md.setReply(spec.PayloadID, payloads.EncodePayloads(ps))
 	return nil
 }
 
@@ -389,13 +394,21 @@ func (m *Machine) verifyAuth(st *State, md *Digest, want []byte) error {
 		return nil
 	}
 	sig := md.Msg.Find(spec.PayloadSig).(*payloads.Sig)
-	keys := m.env.PeerKeys(st.Conn, st.PeerID)
+	certKey, err := m.peerCertKey(st, md)
+	if err != nil {
+		return err
+	}
+	keys, how := m.env.PeerKeys(st.Conn, st.PeerID), ""
+	if certKey != nil {
+		// The certificate the peer sent (checked by the Env) is the key.
+		keys, how = []*rsa.PublicKey{certKey}, " (X.509 certificate)"
+	}
 	if len(keys) == 0 {
-		return notifyErr(spec.AuthenticationFailed, "no RSA public key known for '%s'", st.PeerID)
+		return notifyErr(spec.AuthenticationFailed, "no RSA public key known for '%s' and no certificate received", st.PeerID)
 	}
 	for _, k := range keys {
 		if oakley.VerifyHash(k, want, sig.Data) == nil {
-			m.log(st, 0, "authenticated peer '%s' with a %d-bit RSA signature", st.PeerID, k.N.BitLen())
+			m.log(st, 0, "authenticated peer '%s' with a %d-bit RSA signature%s", st.PeerID, k.N.BitLen(), how)
 			return nil
 		}
 	}

@@ -1,6 +1,7 @@
 package pluto
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -9,6 +10,7 @@ import (
 
 	"goswan/fsm"
 	"goswan/fsm/proposal"
+	"goswan/pluto/certs"
 	"goswan/spec"
 	"goswan/whack"
 )
@@ -32,6 +34,10 @@ type Connection struct {
 
 	RekeyMargin time.Duration
 	RekeyFuzz   int
+
+	// X.509 (x509.go): the ends' --cert and the peer's --ca (DER DN).
+	thisCert, thatCert *x509.Certificate
+	thatCA             []byte
 }
 
 // PolicyString is pluto's policy summary: "PSK+ENCRYPT+TUNNEL+PFS+UP".
@@ -244,6 +250,9 @@ func (d *Daemon) policy(c *Connection) error {
 		if fc.RemoteID, err = d.endID(c.That); err != nil {
 			return err
 		}
+		if err := d.endCerts(c); err != nil {
+			return err
+		}
 	}
 	if desc.Tunnel || fc.HasClients {
 		p2.Mode = spec.EncapTunnel
@@ -282,7 +291,7 @@ func (d *Daemon) endID(e whack.End) (fsm.ID, error) {
 		}
 		s = d.myID
 	}
-	id, err := fsm.ParseID(s)
+	id, err := certs.ParseID(s)
 	if err != nil {
 		return fsm.ID{}, fmt.Errorf("--id: %v", err)
 	}

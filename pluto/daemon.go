@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"goswan/fsm"
+	"goswan/pluto/certs"
 	"goswan/pluto/secrets"
 	"goswan/routing"
 	"goswan/spec"
@@ -28,17 +29,20 @@ import (
 
 // Config is pluto's command line.
 type Config struct {
-	IKEPort       int
-	Listen        []netip.Addr // --listen: only these addresses
-	Interfaces    []string     // --interface: only these interfaces
-	Ctlbase       string
-	SecretsFile   string
-	IPsecDir      string
-	NoRetransmits bool
-	Debug         Debug
-	Machine       fsm.Config
-	Kernel        routing.Kernel
-	Log           *Logger
+	IKEPort     int
+	Listen      []netip.Addr // --listen: only these addresses
+	Interfaces  []string     // --interface: only these interfaces
+	Ctlbase     string
+	SecretsFile string
+	IPsecDir    string
+	// StrictCRLPolicy is --strictcrlpolicy: a peer certificate needs a
+	// current CRL of its issuer.
+	StrictCRLPolicy bool
+	NoRetransmits   bool
+	Debug           Debug
+	Machine         fsm.Config
+	Kernel          routing.Kernel
+	Log             *Logger
 	// Now is the clock (tests may replace it).
 	Now func() time.Time
 	// KeyLog is --keylog: the file the key material of every SA goes to
@@ -67,6 +71,8 @@ type Daemon struct {
 	myID   string
 	// pubkeys are the peers' RSA public keys by identity (whack --keyid).
 	pubkeys map[string][]*rsa.PublicKey
+	// certs holds the CA certificates, CRLs and certificates in use (x509.go).
+	certs *certs.Store
 	// instances of %any connections by template name and peer address.
 	instances      map[string]*Connection
 	instanceSerial int
@@ -118,6 +124,7 @@ func New(cfg Config) (*Daemon, error) {
 		socks:     make(map[netip.AddrPort]*net.UDPConn),
 		events:    make(chan any, 4096),
 		pubkeys:   make(map[string][]*rsa.PublicKey),
+		certs:     certs.NewStore(),
 		instances: make(map[string]*Connection),
 		done:      make(chan struct{}),
 	}
@@ -125,6 +132,12 @@ func New(cfg Config) (*Daemon, error) {
 	d.m = fsm.NewMachine(d, cfg.Machine)
 	if err := d.loadSecrets(); err != nil {
 		d.log.Logf("%v", err)
+	}
+	d.certs.SetStrictCRLPolicy(cfg.StrictCRLPolicy)
+	for _, load := range []func() error{d.loadCACerts, d.loadCRLs} {
+		if err := load(); err != nil {
+			d.log.Logf("%v", err)
+		}
 	}
 	if err := d.openOps(); err != nil {
 		return nil, err

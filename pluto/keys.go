@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"goswan/fsm"
+	"goswan/pluto/certs"
 	"goswan/pluto/secrets"
 	"goswan/whack"
 )
@@ -43,7 +44,7 @@ func ParseRFC3110(b []byte) (*rsa.PublicKey, error) {
 
 // addKey handles whack's key form.
 func (d *Daemon) addKey(m *whack.Message) error {
-	id, err := fsm.ParseID(m.KeyID)
+	id, err := certs.ParseID(m.KeyID)
 	if err != nil {
 		return fmt.Errorf("--keyid: %v", err)
 	}
@@ -88,11 +89,14 @@ func (d *Daemon) sortedIDs() []string {
 	return ids
 }
 
-// LocalKey implements fsm.Env: our private key from ipsec.secrets, found by
-// our ID.
+// LocalKey implements fsm.Env: our private key from ipsec.secrets, the one
+// of our --cert if there is one, else found by our ID.
 func (d *Daemon) LocalKey(c *fsm.Conn) (*rsa.PrivateKey, bool) {
 	if d.secrets == nil {
 		return nil, false
+	}
+	if conn := d.connOfConn(c); conn != nil && conn.thisCert != nil {
+		return d.certKey(conn.thisCert)
 	}
 	local := c.LocalID
 	if local.Type == 0 {
@@ -101,7 +105,14 @@ func (d *Daemon) LocalKey(c *fsm.Conn) (*rsa.PrivateKey, bool) {
 	return d.secrets.RSAKey(local.String())
 }
 
-// PeerKeys implements fsm.Env: the public keys whack gave for the peer's ID.
+// PeerKeys implements fsm.Env: the public keys whack gave for the peer's
+// ID, and the key of that end's --cert when the peer is its subject.
 func (d *Daemon) PeerKeys(c *fsm.Conn, peer fsm.ID) []*rsa.PublicKey {
-	return d.pubkeys[peer.String()]
+	keys := d.pubkeys[peer.String()]
+	if conn := d.connOfConn(c); conn != nil && conn.thatCert != nil && certs.Matches(conn.thatCert, peer) {
+		if pub, ok := conn.thatCert.PublicKey.(*rsa.PublicKey); ok {
+			keys = append(append([]*rsa.PublicKey(nil), keys...), pub)
+		}
+	}
+	return keys
 }

@@ -45,6 +45,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		xfrm        = fs.Bool("use-xfrm", false, "alias of --use-netkey")
 		auto        = fs.Bool("use-auto", false, "XFRM when the kernel supports it, else nostack")
 		uniqueids   = fs.Bool("uniqueids", false, "a new ISAKMP SA for an ID replaces older ones")
+		strictcrl   = fs.Bool("strictcrlpolicy", false, "refuse a peer certificate without a current CRL of its issuer")
 		noretrans   = fs.Bool("noretransmits", false, "do not retransmit")
 		perpeerlog  = fs.Bool("perpeerlog", false, "log per peer")
 		perpeerbase = fs.String("perpeerlogbase", "/var/log/pluto/peer", "per-peer log directory")
@@ -84,6 +85,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cfg.KeyLog, cfg.Metrics = *keylog, *metrics
 	cfg.Machine.RetransmitDelay = *retransmit
 	cfg.Machine.UniqueIDs = *uniqueids
+	cfg.StrictCRLPolicy = *strictcrl
 	cfg.Machine.HalfOpenTimeout = *retransmit * 7
 	for _, l := range listen {
 		a, err := netip.ParseAddr(l)

@@ -70,7 +70,7 @@ func (d *Daemon) SwitchConn(cur *fsm.Conn, remote netip.AddrPort, peer fsm.ID) *
 		if want.Type == 0 {
 			want = fsm.AddrID(remote.Addr())
 		}
-		if !want.Equal(peer) {
+		if !want.Matches(peer) {
 			continue
 		}
 		if cur.Auth == fc.Auth && fc.Auth.Base() == 1 { // PSK: the key in use must be this one's too

@@ -148,8 +148,23 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 			w.line(whack.RCBadWhackMessage, err.Error())
 		}
 	}
+	if m.WantsReread("cacerts") {
+		if err := d.loadCACerts(); err != nil {
+			w.line(whack.RCLogSerious, err.Error())
+		}
+	}
+	if m.WantsReread("crls") {
+		if err := d.loadCRLs(); err != nil {
+			w.line(whack.RCLogSerious, err.Error())
+		}
+	}
 	if m.WantsList("pubkeys") || m.WantsList("all") {
 		d.listPubkeys(w)
+	}
+	for _, what := range []string{"certs", "cacerts", "crls"} {
+		if m.WantsList(what) {
+			d.listCerts(w, what)
+		}
 	}
 	if m.Listen {
 		w.line(whack.RCLog, "listening for IKE messages")

@@ -118,3 +118,12 @@ func IDString(id fsm.ID) string {
 	}
 	return id.String()
 }
+
+// The state machine prints and matches DN identities with this package's
+// functions (fsm cannot import it: this package imports fsm).
+func init() {
+	fsm.SetDNFuncs(FormatDN, func(pattern, dn []byte) bool {
+		ok, _ := MatchDN(dn, pattern)
+		return ok
+	})
+}
