@@ -5,6 +5,7 @@ package fsm
 // always verified, CVE-2019-10155).
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -208,36 +209,78 @@ func TestLifetimeExpiry(t *testing.T) {
 	}
 }
 
-// failingEnv refuses to install SAs.
-type failingEnv struct{ *testEnv }
+// failingEnv refuses to install SAs (only full pairs with outboundOnly).
+type failingEnv struct {
+	*testEnv
+	outboundOnly bool
+}
 
 func (e failingEnv) Install(st *State, sa *IPsecSA, inboundOnly bool) error {
+	if e.outboundOnly && inboundOnly {
+		return e.testEnv.Install(st, sa, inboundOnly)
+	}
 	return errInstall
 }
 
-var errInstall = errorString("kernel says no")
+var errInstall = errorString("kernel: cannot add ESP SA 0xc0000203 (192.0.2.2->192.0.2.1): protocol not supported (no ESP in this kernel?)")
 
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
-// TestInstallFailure: when the kernel refuses an SA, the transition does
-// not happen, nothing is reported installed, and nothing that was not
-// installed is deleted.
+// TestInstallFailure: when the kernel refuses an SA, the Quick Mode state
+// fails at once: the whack attached gets RC_INTERNALERR with the kernel's
+// words and is released, the state goes, nothing is reported installed,
+// what was installed before (the responder's inbound half) is deleted,
+// and the peer is told to delete its side (no half-open tunnel remains).
 func TestInstallFailure(t *testing.T) {
-	for _, side := range []string{"responder", "initiator"} {
+	for _, side := range []string{"responder", "responder-outbound", "initiator"} {
 		t.Run(side, func(t *testing.T) {
 			n, west, east := newPair(t, pairOpts{})
 			e := east
 			if side == "initiator" {
 				e = west
 			}
-			e.m.env = failingEnv{e}
+			e.m.env = failingEnv{e, side == "responder-outbound"}
 			w := "whack-kernel"
 			west.m.Initiate(n.now, west.conns[0], w)
 			n.pump(t)
-			if !e.hasLine(32, "had internal error: kernel says no") {
+			if !e.hasLine(32, "had internal error: "+errInstall.Error()) {
 				t.Errorf("%s:\n%s", side, e.allLines())
+			}
+			if side == "initiator" {
+				// Right away: whack sees the kernel's error, with nothing
+				// but comments after it (its exit status is 32), and is
+				// released.
+				lines, failed := west.whackLines(w), -1
+				for i, l := range lines {
+					if strings.HasPrefix(l, `032 "west-east" #2: state transition function for STATE_QUICK_I1 had internal error: kernel: cannot add ESP SA`) {
+						failed = i
+					} else if failed >= 0 && !strings.HasPrefix(l, "000 ") {
+						failed = -1
+					}
+				}
+				if failed < 0 {
+					t.Errorf("whack lines:\n%s", strings.Join(lines, "\n"))
+				}
+				if !west.wasReleased(w) {
+					t.Error("whack not released at once")
+				}
+			}
+			if side != "responder" {
+				// The peer had installed its part for this exchange: it is
+				// told, and deletes it at once.
+				if got := stateSummary(west.m) + " / " + stateSummary(east.m); got != "#1 STATE_MAIN_I4 / #1 STATE_MAIN_R3" {
+					t.Errorf("right after the failure: %s\n%s\n%s", got, west.allLines(), east.allLines())
+				}
+				peer := west
+				if e == west {
+					peer = east
+				}
+				installed := append(append([]*IPsecSA(nil), peer.installed...), peer.inbound...)
+				if len(installed) != 1 || len(peer.deleted) != 1 || peer.deleted[0] != installed[0] {
+					t.Errorf("peer installed %d, deleted %d", len(installed), len(peer.deleted))
+				}
 			}
 			n.afterAll(t)
 			if !west.wasReleased(w) {
@@ -249,8 +292,14 @@ func TestInstallFailure(t *testing.T) {
 			if got := stateSummary(east.m); got != "#1 STATE_MAIN_R3" {
 				t.Errorf("east: %s", got)
 			}
-			if len(e.deleted) != 0 {
-				t.Errorf("deleted %d SAs that were never installed", len(e.deleted))
+			// Only what was installed is deleted: the responder's inbound
+			// half when its outbound half failed, else nothing.
+			wantDel := 0
+			if side == "responder-outbound" {
+				wantDel = 1
+			}
+			if len(e.deleted) != wantDel || len(e.installed) != 0 {
+				t.Errorf("%d SAs installed, %d deleted (want 0, %d)", len(e.installed), len(e.deleted), wantDel)
 			}
 			checkIndexes(t, west.m)
 			checkIndexes(t, east.m)

@@ -324,15 +324,32 @@ func (m *Machine) process(st *State, md *Digest, raw []byte) {
 	}
 	if md.install != nil {
 		if err := m.env.Install(st, md.install, md.inboundOnly); err != nil {
-			m.log(st, 32, "state transition function for %s had internal error: %v", st.Kind, err)
-			if st.Kind == StateQuickR0 {
-				st.IPsec = nil
-				m.deleteState(st, false)
-			}
+			m.installFailed(st, err)
 			return
 		}
 	}
 	m.commit(st, md, row, raw)
+}
+
+// installFailed ends the Quick Mode st whose SA pair the kernel (or the
+// routing rules) refused; the Env has taken out whatever that Install put
+// in. The whack attached hears why (RC_INTERNALERR, with the kernel's
+// error) and is released; what was installed before (a responder's
+// inbound half) goes. The peer is told to delete what it installed for
+// this exchange (a Delete of our inbound SPI, its outbound) unless it has
+// installed nothing yet: a responder in QUICK_R0 stays silent, as pluto
+// does, and the initiator's retransmissions fail the same way until it
+// gives up.
+func (m *Machine) installFailed(st *State, err error) {
+	m.log(st, 32, "state transition function for %s had internal error: %v", st.Kind, err)
+	if st.Kind == StateQuickR0 {
+		st.IPsec = nil
+	} else if p1 := m.liveParent(st); p1 != nil && st.IPsec != nil && len(st.IPsec.InboundSPI) > 0 {
+		m.log(st, 0, "deleting IPsec SA %s 0x%x: it could not be installed", protoShort(st.IPsec.Proto), st.IPsec.InboundSPI)
+		m.sendInfo(p1, &payloads.Delete{DOI: spec.DOIIPsec, Protocol: st.IPsec.Proto,
+			SPISize: uint8(len(st.IPsec.InboundSPI)), SPIs: [][]byte{st.IPsec.InboundSPI}})
+	}
+	m.deleteState(st, false)
 }
 
 // decrypt decrypts md's body under st's keys with iv, decodes the payload
@@ -465,7 +482,13 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 func (m *Machine) announce(st *State) {
 	details := ""
 	if st.Kind.IsIPsecEstablished() && st.IPsec != nil {
-		details = fmt.Sprintf(" {%s=>0x%x <0x%x}", protoShort(st.IPsec.Proto), st.IPsec.OutboundSPI, st.IPsec.InboundSPI)
+		sa := st.IPsec
+		details = fmt.Sprintf("%s=>0x%x <0x%x", protoShort(sa.Proto), sa.OutboundSPI, sa.InboundSPI)
+		if sa.Compressed() {
+			// pluto prints the CPIs as 4-octet numbers
+			details += fmt.Sprintf(" IPCOMP=>0x0000%x <0x0000%x", sa.OutboundCPI, sa.InboundCPI)
+		}
+		details = " {" + details + "}"
 	}
 	m.log(st, st.Kind.Code(), "%s: %s%s", st.Kind, st.Kind.Story(), details)
 }

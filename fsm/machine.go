@@ -81,7 +81,14 @@ type IPsecSA struct {
 	// PeerOA is the peer's original address from its NAT-OA payload
 	// (transport mode through a NAT), when it sent one.
 	PeerOA netip.Addr
+	// InboundCPI and OutboundCPI (2 octets, ours and the peer's) are set
+	// when IPComp (RFC 3173, DEFLATE) was negotiated alongside Proto: the
+	// traffic is compressed, then protected by Proto.
+	InboundCPI, OutboundCPI []byte
 }
+
+// Compressed reports whether the pair carries IPComp.
+func (sa *IPsecSA) Compressed() bool { return len(sa.InboundCPI) == 2 && len(sa.OutboundCPI) == 2 }
 
 // LogLine is one thing the machine has to say. State is nil for messages
 // about packets that belong to no state.

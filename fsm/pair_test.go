@@ -196,6 +196,8 @@ type pairOpts struct {
 	dpdAction  string
 	margin     time.Duration // rekey margin (default 9m)
 	fuzz       int           // rekey fuzz percent (default 100)
+	compress   bool          // west proposes IPComp (--compress)
+	compressE  bool          // east has --compress too
 }
 
 func mustConn(t testing.TB, name string, local, remote netip.AddrPort, ln, rn Client, o pairOpts) *Conn {
@@ -240,6 +242,7 @@ func mustConn(t testing.TB, name string, local, remote netip.AddrPort, ln, rn Cl
 	if o.ipsecLife != 0 {
 		c.P2.Lifetime = o.ipsecLife
 	}
+	c.P2.Compress = o.compress && (local == westAddr || o.compressE)
 	return c
 }
 

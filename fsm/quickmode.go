@@ -92,7 +92,7 @@ func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) {
 	ps = append(ps, natoaPayloads(p1, true, pol)...)
 	a := p1.k.set.A
 	chain := sealHash(ps, func(rest []byte) []byte { return oakley.QuickHash1(k.prf, a, st.MsgID, rest) })
-	st.IPsec = &IPsecSA{InboundSPI: firstNonNil(espSPI, ahSPI)}
+	st.IPsec = &IPsecSA{InboundSPI: firstNonNil(espSPI, ahSPI), InboundCPI: cpi}
 	h := payloads.Header{ICookie: st.ICookie, RCookie: st.RCookie, Version: payloads.Version,
 		Exchange: spec.ExchangeQuick, MessageID: st.MsgID}
 	st.lastSent = m.frame(st, h, spec.PayloadHash, chain, true)
@@ -123,6 +123,16 @@ func (m *Machine) allocSPIs(st *State, p proposal.Phase2Policy) (esp, ah, cpi []
 		cpi = m.env.AllocSPI(spec.ProtoIPComp, src, dst)
 	}
 	return
+}
+
+// offersIPComp reports whether a proposal of sa is IPComp.
+func offersIPComp(sa *payloads.SA) bool {
+	for _, p := range sa.Proposals {
+		if p.Protocol == spec.ProtoIPComp {
+			return true
+		}
+	}
+	return false
 }
 
 // leadingHash checks that a Quick Mode or Informational message starts with
@@ -212,8 +222,12 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 	st.Conn = c
 	pol := c.P2
 	pol.UDPEncap = udpEncap(p1)
-	espSPI, ahSPI, cpi := m.allocSPIs(st, pol)
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
+	// Compression offered is accepted even without --compress (as pluto
+	// does): a CPI is allocated when the peer offers IPComp.
+	alloc := pol
+	alloc.Compress = offersIPComp(sa)
+	espSPI, ahSPI, cpi := m.allocSPIs(st, alloc)
 	ch, err := proposal.SelectPhase2(sa, pol, minLife(c.P2.Lifetime, m.cfg.MaxIPsecLifetime), espSPI, ahSPI, cpi)
 	if err != nil {
 		return proposalErr(err)
@@ -258,7 +272,7 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 	}
 	ni := k.ni
 	chain := sealHash(ps, func(rest []byte) []byte { return oakley.QuickHash2(k.prf, p1.k.set.A, st.MsgID, ni, rest) })
-	sa2, err := m.ipsecSA(st, ours, theirs, firstNonNil(espSPI, ahSPI))
+	sa2, err := m.ipsecSA(st, ours, theirs, firstNonNil(espSPI, ahSPI), cpi)
 	if err != nil {
 		return err
 	}
@@ -271,8 +285,9 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 	return nil
 }
 
-// ipsecSA derives KEYMAT for both directions of the negotiated SA.
-func (m *Machine) ipsecSA(st *State, ours, theirs Client, ourSPI []byte) (*IPsecSA, error) {
+// ipsecSA derives KEYMAT for both directions of the negotiated SA; with
+// IPComp chosen, the CPIs (ourCPI, the one we proposed) come along.
+func (m *Machine) ipsecSA(st *State, ours, theirs Client, ourSPI, ourCPI []byte) (*IPsecSA, error) {
 	k, ch := st.k, st.P2
 	sa := &IPsecSA{Mode: ch.Mode, Local: st.Local, Remote: st.Remote, LocalNet: ours, RemoteNet: theirs,
 		Lifetime: ch.Lifetime, InboundSPI: bytes.Clone(ourSPI), Encap: ch.UDPEncap}
@@ -290,6 +305,12 @@ func (m *Machine) ipsecSA(st *State, ours, theirs Client, ourSPI []byte) (*IPsec
 	}
 	if err != nil {
 		return nil, notifyErr(spec.NoProposalChosen, "%v", err)
+	}
+	if ch.IPComp {
+		if len(ourCPI) != 2 || len(ch.PeerCPI) != 2 {
+			return nil, notifyErr(spec.NoProposalChosen, "IPComp chosen without a CPI on both ends")
+		}
+		sa.InboundCPI, sa.OutboundCPI = bytes.Clone(ourCPI), bytes.Clone(ch.PeerCPI)
 	}
 	d := st.Parent.k.set.D
 	sa.InboundKey = oakley.KEYMAT(k.prf, d, k.gxyQM, sa.Proto, sa.InboundSPI, k.ni, k.nr, n)
@@ -347,7 +368,7 @@ func quickInR1OutI2(m *Machine, st *State, md *Digest) error {
 		}
 	}
 	k.nr = bytes.Clone(md.Msg.Find(spec.PayloadNonce).(*payloads.Nonce).Data)
-	sa2, err := m.ipsecSA(st, c.localClient(), c.remoteClient(), st.IPsec.InboundSPI)
+	sa2, err := m.ipsecSA(st, c.localClient(), c.remoteClient(), st.IPsec.InboundSPI, st.IPsec.InboundCPI)
 	if err != nil {
 		return err
 	}

@@ -315,9 +315,6 @@ func (d *Daemon) Install(st *fsm.State, sa *fsm.IPsecSA, inboundOnly bool) error
 		added = true
 		d.rtDo(acts, x)
 	}
-	if st.P2.IPComp && !inboundOnly && d.kernel.Name() != "nostack" {
-		d.Log(fsm.LogLine{State: st, Code: whack.RCLogSerious, Text: "IPComp was negotiated but is not installed in the kernel"})
-	}
 	if err := d.kernel.Install(ksa, inboundOnly); err != nil {
 		if added {
 			d.rtDo(d.kg.table.DeleteSA(name, st.Serial), x)

@@ -178,3 +178,109 @@ func TestAllocSPIAddresses(t *testing.T) {
 		c.k.mu.Unlock()
 	}
 }
+
+// failKernel is nostack refusing its failAt-th Install as a kernel
+// without ESP would (what XFRM's Install undid is not recorded).
+type failKernel struct {
+	*routing.NoStack
+	mu       sync.Mutex
+	failAt   int
+	installs int
+	deleted  []uint32 // inbound SPIs
+}
+
+func (k *failKernel) Install(sa *routing.KernelSA, inboundOnly bool) error {
+	k.mu.Lock()
+	k.installs++
+	fail := k.installs == k.failAt
+	k.mu.Unlock()
+	if fail {
+		return fmt.Errorf("kernel: cannot add ESP SA 0x%08x (%s->%s): protocol not supported (no ESP in this kernel?)",
+			sa.OutboundSPI, sa.Local, sa.Remote)
+	}
+	return k.NoStack.Install(sa, inboundOnly)
+}
+
+func (k *failKernel) Delete(sa *routing.KernelSA) error {
+	k.mu.Lock()
+	k.deleted = append(k.deleted, sa.InboundSPI)
+	k.mu.Unlock()
+	return k.NoStack.Delete(sa)
+}
+
+// TestKernelRefusesSA: the kernel refuses an SA pair. On the initiator,
+// whack gets RC_INTERNALERR (exit status 32) with the kernel's words and
+// the Quick Mode state is gone; on a responder refusing the outbound half,
+// the inbound half it installed first is taken out. Either way the peer
+// is told and deletes its side: no SA, no up-client, no route remains.
+func TestKernelRefusesSA(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("updown: no /bin/sh")
+	}
+	for _, c := range []struct {
+		name   string
+		failer string // west or east
+		failAt int
+	}{{"initiator", "west", 1}, {"responder-outbound", "east", 2}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			wf, ef := filepath.Join(dir, "west"), filepath.Join(dir, "east")
+			west := startDaemon(t, "127.0.0.1", psk, 0)
+			east := startDaemon(t, "127.0.0.2", psk, 0)
+			wk, ek := &failKernel{NoStack: routing.NewNoStack()}, &failKernel{NoStack: routing.NewNoStack()}
+			map[string]*failKernel{"west": wk, "east": ek}[c.failer].failAt = c.failAt
+			west.d.Do(func() { west.d.kernel = wk })
+			east.d.Do(func() { east.d.kernel = ek })
+			for _, td := range []*testDaemon{west, east} {
+				args := []string{"--name", "west-east",
+					"--host", west.addr, "--ikeport", fmt.Sprint(west.port), "--client", "10.1.0.0/24", "--updown", updownLog(wf),
+					"--to", "--host", east.addr, "--ikeport", fmt.Sprint(east.port), "--client", "10.2.0.0/24", "--updown", updownLog(ef),
+					"--psk", "--encrypt", "--tunnel"}
+				if out, code := td.whack(t, args...); code != 0 {
+					t.Fatalf("add: %d\n%s", code, out)
+				}
+			}
+			out, code := west.whack(t, "--name", "west-east", "--initiate")
+			t.Logf("whack --initiate (exit %d):\n%s", code, out)
+			if c.failer == "west" {
+				if code != 32 || !strings.Contains(out, `032 "west-east" #2: state transition function for STATE_QUICK_I1 had internal error: kernel: cannot add ESP SA 0x`) ||
+					!strings.Contains(out, "protocol not supported (no ESP in this kernel?)") {
+					t.Errorf("initiator's whack: exit %d", code)
+				}
+			}
+			// Both ends end up without IPsec SA, in the kernel and in status.
+			for _, td := range []*testDaemon{west, east} {
+				st, ok := waitStatus(t, td, 5*time.Second, func(s string) bool { return !strings.Contains(s, "STATE_QUICK") })
+				if !ok {
+					t.Errorf("%s still has a Quick Mode state:\n%s", td.addr, st)
+				}
+			}
+			for name, k := range map[string]*failKernel{"west": wk, "east": ek} {
+				k.mu.Lock()
+				if n := k.Installed(); n != 0 {
+					t.Errorf("%s: %d SA pairs left in the kernel", name, n)
+				}
+				k.mu.Unlock()
+			}
+			// The responder's inbound half (its first Install) was taken out.
+			ek.mu.Lock()
+			if ek.installs < 1 || len(ek.deleted) != 1 {
+				t.Errorf("east: %d installs, deletes %x", ek.installs, ek.deleted)
+			}
+			ek.mu.Unlock()
+			// The refusing end never ran up-client, and its route is gone.
+			f := map[string]string{"west": wf, "east": ef}[c.failer]
+			time.Sleep(200 * time.Millisecond)
+			b, _ := os.ReadFile(f)
+			var verbs []string
+			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				if l != "" {
+					verbs = append(verbs, strings.Fields(l)[0])
+				}
+			}
+			if strings.Join(verbs, " ") != "prepare-client route-client unroute-client" {
+				t.Errorf("%s's updown verbs: %v", c.failer, verbs)
+			}
+		})
+	}
+}

@@ -48,7 +48,12 @@
 // The Kernel interface is what the daemon calls to carry the actions out:
 // the nostack backend (--use-nostack) records SAs and installs nothing,
 // the XFRM backend (--use-netkey) programs Linux XFRM states and policies
-// (the eroutes) over netlink. They live in kernel*.go and xfrm*.go; the
+// (the eroutes) over netlink, ESP or AH with IPComp (DEFLATE) when it was
+// negotiated: the IPComp SA carries the tunnel and ESP runs in transport
+// mode inside it, the policies' templates are IPComp (optional inbound)
+// then ESP, as strongSwan and libreswan install them. SPIs and CPIs come
+// from XFRM_MSG_ALLOCSPI. An Install either completes or leaves nothing
+// of itself behind. They live in kernel*.go and xfrm*.go; the
 // updown script that pluto runs at each routing event is in updown.go.
 //
 // A Table is not safe for concurrent use: one goroutine owns it, as one

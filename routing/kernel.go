@@ -26,7 +26,7 @@ type Kernel interface {
 	// IPComp, on which we will receive from src to dst. src and dst may be
 	// invalid when the caller does not know them; the SPI is then chosen
 	// at random. SPIs are never below 0x1000 (pluto leaves 0x100-0xFFF to
-	// manual keying); CPIs are in 0x100-0xFFFF.
+	// manual keying); CPIs are in 0x100-0xEFFF (RFC 3173).
 	AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte
 	// Install installs an IPsec SA pair. inboundOnly installs the inbound
 	// SA and the policies admitting the peer's traffic (a Quick Mode
@@ -58,7 +58,12 @@ type KernelPolicy struct {
 	Conn  string          // connection name
 	ReqID uint32          // ties the policies to the connection's SAs
 	Proto spec.ProtocolID // ESP or AH
-	Mode  spec.EncapsulationMode
+	// Compress: IPComp (DEFLATE) under Proto. As strongSwan and libreswan
+	// install it, the IPComp SA has Mode and Proto's SA is in transport
+	// mode inside it; the templates are IPComp (optional inbound: the
+	// sender may leave small packets uncompressed) then Proto.
+	Compress bool
+	Mode     spec.EncapsulationMode
 	// Local and Remote are the outer (IKE host) addresses.
 	Local, Remote netip.Addr
 	// LocalNet and RemoteNet are the clients: subnets with an optional
@@ -72,6 +77,8 @@ type KernelSA struct {
 	ESP                     *proposal.ESPAlg // Proto ESP
 	AH                      *proposal.AHAlg  // Proto AH
 	InboundSPI, OutboundSPI uint32
+	// InboundCPI and OutboundCPI are the IPComp SAs' CPIs (Compress).
+	InboundCPI, OutboundCPI uint32
 	// InboundKey and OutboundKey are the KEYMAT of each direction: the
 	// cipher key (with the 4-octet salt for AES-GCM) then the integrity key.
 	InboundKey, OutboundKey []byte
@@ -100,6 +107,11 @@ func NewKernelSA(sa *fsm.IPsecSA, conn string, reqid uint32, ah *proposal.AHAlg)
 		if k.OutboundSPI, err = SPIValue(sa.OutboundSPI); err != nil {
 			return nil, fmt.Errorf("kernel: outbound %v", err)
 		}
+	}
+	if sa.Compressed() {
+		k.Compress = true
+		k.InboundCPI, _ = SPIValue(sa.InboundCPI)
+		k.OutboundCPI, _ = SPIValue(sa.OutboundCPI)
 	}
 	return k, nil
 }
@@ -131,7 +143,11 @@ func SPIBytes(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 
 // Pair is how logs name an SA pair: "ESP=>0x8d727391 <0xc66770a2".
 func (sa *KernelSA) Pair() string {
-	return fmt.Sprintf("%s=>0x%08x <0x%08x", protoName(sa.Proto), sa.OutboundSPI, sa.InboundSPI)
+	s := fmt.Sprintf("%s=>0x%08x <0x%08x", protoName(sa.Proto), sa.OutboundSPI, sa.InboundSPI)
+	if sa.Compress {
+		s += fmt.Sprintf(" IPCOMP=>0x%08x <0x%08x", sa.OutboundCPI, sa.InboundCPI)
+	}
+	return s
 }
 
 func protoName(p spec.ProtocolID) string {
@@ -152,6 +168,13 @@ func (p *KernelPolicy) Tunnel() bool { return p.Mode == spec.EncapTunnel }
 // MinSPI is the lowest SPI we allocate: pluto leaves 0x100-0xFFF for
 // manually keyed SAs (and 1-255 are reserved by IANA).
 const MinSPI = 0x1000
+
+// MinCPI and MaxCPI bound the CPIs we allocate: the range RFC 3173 §3.3
+// leaves to negotiation.
+const (
+	MinCPI = 0x100
+	MaxCPI = 0xefff
+)
 
 // Reqids per connection start above the range pluto leaves for manual
 // keying (IPSEC_MANUAL_REQID_MAX 0x3fff) and go up in steps of 4 like
@@ -222,7 +245,7 @@ func (s spiSet) random(proto spec.ProtocolID) uint32 {
 		rand.Read(b[:])
 		v := binary.BigEndian.Uint32(b[:])
 		if proto == spec.ProtoIPComp {
-			v = 0x100 + v%0xff00
+			v = MinCPI + v%(MaxCPI-MinCPI+1)
 		}
 		if (proto == spec.ProtoIPComp || v >= MinSPI) && !s[v] {
 			s[v] = true

@@ -20,7 +20,7 @@ func TestNoStack(t *testing.T) {
 		}
 		seen[v] = true
 		c := k.AllocSPI(spec.ProtoIPComp, netip.Addr{}, netip.Addr{})
-		if cv, _ := SPIValue(c); len(c) != 2 || cv < 0x100 {
+		if cv, _ := SPIValue(c); len(c) != 2 || cv < MinCPI || cv > MaxCPI {
 			t.Fatalf("CPI %x", c)
 		}
 	}

@@ -48,6 +48,7 @@ type stateID struct {
 // xfrmPair is what Install put in the kernel for one SA pair.
 type xfrmPair struct {
 	in, out         *netlink.XfrmState
+	compIn, compOut *netlink.XfrmState // IPComp's, when compressing
 	inPols, outPols []policyKey
 }
 
@@ -160,24 +161,29 @@ func (x *XFRM) delState(id stateID) error {
 	return x.h.XfrmStateDel(&netlink.XfrmState{Dst: ipOf(id.dst), Proto: id.proto, Spi: int(id.spi)})
 }
 
-// AllocSPI implements Kernel: XFRM_MSG_ALLOCSPI in 0x1000-0xffffffff when
-// the addresses are known (the kernel keeps a larval state holding the SPI
-// until Install replaces it, or for net.core.xfrm_acq_expires seconds),
-// else a random SPI the kernel does not use. CPIs are random.
+// AllocSPI implements Kernel: XFRM_MSG_ALLOCSPI in 0x1000-0xffffffff (CPIs
+// in 0x100-0xefff) when the addresses are known (the kernel keeps a larval
+// state holding the SPI until Install replaces it, or for
+// net.core.xfrm_acq_expires seconds), else a random SPI the kernel does
+// not use.
 func (x *XFRM) AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	p, err := xfrmProto(proto)
-	if err == nil && proto != spec.ProtoIPComp && src.IsValid() && dst.IsValid() {
-		if spi, err := x.allocSPI(p, src.Unmap(), dst.Unmap()); err == nil && spi >= MinSPI && !x.spis[spi] {
+	lo, hi := uint32(MinSPI), uint32(0xffffffff)
+	if proto == spec.ProtoIPComp {
+		lo, hi = MinCPI, MaxCPI
+	}
+	if err == nil && src.IsValid() && dst.IsValid() {
+		if spi, err := x.allocSPI(p, src.Unmap(), dst.Unmap(), lo, hi); err == nil && spi >= lo && spi <= hi && !x.spis[spi] {
 			x.spis[spi] = true
 			x.larval[stateID{dst.Unmap(), p, spi}] = true
-			return SPIBytes(spi)
+			return spiBytes(proto, spi)
 		}
 	}
 	for {
 		v := x.spis.random(proto)
-		if proto == spec.ProtoIPComp || err != nil || !dst.IsValid() {
+		if err != nil || !dst.IsValid() {
 			return spiBytes(proto, v)
 		}
 		if _, gerr := x.h.XfrmStateGet(&netlink.XfrmState{Dst: ipOf(dst), Proto: p, Spi: int(v)}); gerr != nil {
@@ -186,12 +192,12 @@ func (x *XFRM) AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte {
 	}
 }
 
-// allocSPI sends XFRM_MSG_ALLOCSPI (the netlink library's own asks for
-// 0x100 and up).
-func (x *XFRM) allocSPI(p netlink.Proto, src, dst netip.Addr) (uint32, error) {
+// allocSPI sends XFRM_MSG_ALLOCSPI for an SPI in lo-hi (the netlink
+// library's own asks for 0x100 and up).
+func (x *XFRM) allocSPI(p netlink.Proto, src, dst netip.Addr, lo, hi uint32) (uint32, error) {
 	req := nl.NewNetlinkRequest(nl.XFRM_MSG_ALLOCSPI, unix.NLM_F_ACK)
 	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_XFRM: x.spiSock}
-	msg := &nl.XfrmUserSpiInfo{Min: MinSPI, Max: 0xffffffff}
+	msg := &nl.XfrmUserSpiInfo{Min: lo, Max: hi}
 	msg.XfrmUsersaInfo.Family = uint16(nl.GetIPFamily(ipOf(dst)))
 	msg.XfrmUsersaInfo.Id.Daddr.FromIP(ipOf(dst))
 	msg.XfrmUsersaInfo.Id.Proto = uint8(p)
@@ -225,6 +231,7 @@ func (x *XFRM) Install(sa *KernelSA, inboundOnly bool) (err error) {
 	if fresh {
 		pair = &xfrmPair{}
 	}
+	compID := stateID{sa.Local, netlink.XFRM_PROTO_COMP, sa.InboundCPI}
 	var undo []func()
 	defer func() {
 		if err == nil {
@@ -234,9 +241,11 @@ func (x *XFRM) Install(sa *KernelSA, inboundOnly bool) (err error) {
 		for i := len(undo) - 1; i >= 0; i-- {
 			undo[i]()
 		}
-		if fresh && x.larval[id] {
-			x.delState(id)
-			delete(x.larval, id)
+		for _, l := range []stateID{id, compID} {
+			if fresh && x.larval[l] {
+				x.delState(l)
+				delete(x.larval, l)
+			}
 		}
 	}()
 	if pair.in == nil {
@@ -247,6 +256,18 @@ func (x *XFRM) Install(sa *KernelSA, inboundOnly bool) (err error) {
 		pols, err := buildPolicies(&sa.KernelPolicy, true)
 		if err != nil {
 			return err
+		}
+		if sa.Compress {
+			comp, err := buildCompState(sa, true)
+			if err != nil {
+				return err
+			}
+			if err := x.addCompState(comp, x.larval[compID]); err != nil {
+				return stateErr("add", sa, comp, err)
+			}
+			delete(x.larval, compID)
+			undo = append(undo, func() { x.h.XfrmStateDel(comp); pair.compIn = nil })
+			pair.compIn = comp
 		}
 		if err := x.addState(st, x.larval[id]); err != nil {
 			return stateErr("add", sa, st, err)
@@ -273,6 +294,17 @@ func (x *XFRM) Install(sa *KernelSA, inboundOnly bool) (err error) {
 	pols, err := buildPolicies(&sa.KernelPolicy, false)
 	if err != nil {
 		return err
+	}
+	if sa.Compress {
+		comp, err := buildCompState(sa, false)
+		if err != nil {
+			return err
+		}
+		if err := x.addCompState(comp, false); err != nil {
+			return stateErr("add", sa, comp, err)
+		}
+		undo = append(undo, func() { x.h.XfrmStateDel(comp); pair.compOut = nil })
+		pair.compOut = comp
 	}
 	if err := x.addState(st, false); err != nil {
 		return stateErr("add", sa, st, err)
@@ -301,6 +333,27 @@ func (x *XFRM) addState(st *netlink.XfrmState, larval bool) error {
 		}
 	}
 	return x.h.XfrmStateAdd(st)
+}
+
+// addCompState adds an IPComp state (over a larval one from ALLOCSPI: an
+// update), by hand: the netlink library has no XFRMA_ALG_COMP.
+func (x *XFRM) addCompState(st *netlink.XfrmState, larval bool) error {
+	add := func(typ int) error {
+		req := nl.NewNetlinkRequest(typ, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
+		req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_XFRM: x.spiSock}
+		for _, d := range compStateMsg(st) {
+			req.AddData(d)
+		}
+		_, err := req.Execute(unix.NETLINK_XFRM, 0)
+		return err
+	}
+	if larval {
+		err := add(nl.XFRM_MSG_UPDSA)
+		if !errors.Is(err, unix.ESRCH) {
+			return err
+		}
+	}
+	return add(nl.XFRM_MSG_NEWSA)
 }
 
 // refPolicy installs pol or takes another reference on the identical
@@ -357,7 +410,8 @@ func samePolicy(a, b *netlink.XfrmPolicy) bool {
 	}
 	for i := range a.Tmpls {
 		s, t := a.Tmpls[i], b.Tmpls[i]
-		if !s.Src.Equal(t.Src) || !s.Dst.Equal(t.Dst) || s.Proto != t.Proto || s.Mode != t.Mode || s.Reqid != t.Reqid || s.Spi != t.Spi {
+		if !s.Src.Equal(t.Src) || !s.Dst.Equal(t.Dst) || s.Proto != t.Proto || s.Mode != t.Mode || s.Reqid != t.Reqid ||
+			s.Spi != t.Spi || s.Optional != t.Optional {
 			return false
 		}
 	}
@@ -376,21 +430,26 @@ func (x *XFRM) Delete(sa *KernelSA) error {
 	id := stateID{sa.Local, proto, sa.InboundSPI}
 	pair := x.sas[id]
 	if pair == nil {
-		if x.larval[id] {
-			delete(x.larval, id)
-			x.delState(id)
+		for _, l := range []stateID{id, {sa.Local, netlink.XFRM_PROTO_COMP, sa.InboundCPI}} {
+			if x.larval[l] {
+				delete(x.larval, l)
+				x.delState(l)
+			}
 		}
 		return nil
 	}
 	delete(x.sas, id)
 	delete(x.spis, sa.InboundSPI)
+	if pair.compIn != nil {
+		delete(x.spis, sa.InboundCPI)
+	}
 	var errs []error
 	for _, k := range append(append([]policyKey(nil), pair.outPols...), pair.inPols...) {
 		if err := x.unrefPolicy(k); err != nil {
 			errs = append(errs, policyErr("delete", k, err))
 		}
 	}
-	for _, st := range []*netlink.XfrmState{pair.out, pair.in} {
+	for _, st := range []*netlink.XfrmState{pair.out, pair.compOut, pair.in, pair.compIn} {
 		if st == nil {
 			continue
 		}
@@ -506,6 +565,9 @@ func (x *XFRM) Updown(u *Updown) error {
 // not supported (no ESP in this kernel?)".
 func stateErr(op string, sa *KernelSA, st *netlink.XfrmState, err error) error {
 	what := protoName(sa.Proto)
+	if st.Proto == netlink.XFRM_PROTO_COMP {
+		what = "IPCOMP"
+	}
 	algs := ""
 	for _, a := range []*netlink.XfrmStateAlgo{st.Crypt, st.Auth, st.Aead} {
 		if a != nil {
@@ -514,6 +576,9 @@ func stateErr(op string, sa *KernelSA, st *netlink.XfrmState, err error) error {
 			}
 			algs += a.Name
 		}
+	}
+	if st.Proto == netlink.XFRM_PROTO_COMP {
+		algs = CompAlg
 	}
 	return fmt.Errorf("kernel: cannot %s %s SA 0x%08x (%s->%s): %s", op, what, uint32(st.Spi), st.Src, st.Dst, explainAlg(err, what, algs))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 
 	"goswan/fsm"
 	"goswan/fsm/proposal"
@@ -182,7 +183,9 @@ func selectorPolicy(src, dst fsm.Client) *netlink.XfrmPolicy {
 // buildState returns the kernel state of one direction of sa: inbound from
 // the peer to us with our SPI and the inbound KEYMAT, outbound from us to
 // the peer with the peer's SPI and the outbound KEYMAT. The selector is the
-// clients' traffic in that direction.
+// clients' traffic in that direction. Under IPComp in tunnel mode the state
+// is in transport mode inside the IPComp SA's tunnel and, as strongSwan
+// does for such a switched SA, has no selector.
 func buildState(sa *KernelSA, inbound bool) (*netlink.XfrmState, error) {
 	proto, err := xfrmProto(sa.Proto)
 	if err != nil {
@@ -201,6 +204,9 @@ func buildState(sa *KernelSA, inbound bool) (*netlink.XfrmState, error) {
 	if uint32(st.Spi) < MinSPI {
 		return nil, fmt.Errorf("kernel: SPI 0x%08x is reserved", uint32(st.Spi))
 	}
+	if sa.Compress && sa.Tunnel() {
+		st.Mode, st.Selector = netlink.XFRM_MODE_TRANSPORT, nil
+	}
 	switch sa.Proto {
 	case spec.ProtoESP:
 		st.Crypt, st.Auth, st.Aead, err = espAlgs(sa.ESP, key)
@@ -211,6 +217,69 @@ func buildState(sa *KernelSA, inbound bool) (*netlink.XfrmState, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// CompAlg is the IPComp algorithm we install: IPCOMP_DEFLATE (RFC 2394).
+const CompAlg = "deflate"
+
+// buildCompState returns the IPComp state of one direction of sa (Compress):
+// the CPI as SPI, the SA's mode (it carries the tunnel), lifetimes, no
+// replay window (IPComp has no sequence numbers). The netlink library
+// cannot add it (no XFRMA_ALG_COMP): see compStateMsg.
+func buildCompState(sa *KernelSA, inbound bool) (*netlink.XfrmState, error) {
+	st := &netlink.XfrmState{Proto: netlink.XFRM_PROTO_COMP, Mode: xfrmMode(sa.Mode), Reqid: int(sa.ReqID),
+		Limits: stateLimits(sa.Lifetime)}
+	st.Src, st.Dst, st.Spi = ipOf(sa.Local), ipOf(sa.Remote), int(sa.OutboundCPI)
+	st.Selector = selectorPolicy(sa.LocalNet, sa.RemoteNet)
+	if inbound {
+		st.Src, st.Dst, st.Spi = ipOf(sa.Remote), ipOf(sa.Local), int(sa.InboundCPI)
+		st.Selector = selectorPolicy(sa.RemoteNet, sa.LocalNet)
+	}
+	// RFC 3173 §3.3: 0-63 well known, 64-255 reserved, 256-61439 negotiated.
+	if st.Spi < 0x100 || st.Spi > 0xefff {
+		return nil, fmt.Errorf("kernel: CPI 0x%04x is not negotiable", st.Spi)
+	}
+	return st, nil
+}
+
+// compStateMsg is the body of XFRM_MSG_NEWSA (or UPDSA) for an IPComp
+// state: struct xfrm_usersa_info and the XFRMA_ALG_COMP attribute (struct
+// xfrm_algo naming the algorithm, no key), built as the netlink library
+// builds its other states.
+func compStateMsg(st *netlink.XfrmState) []nl.NetlinkRequestData {
+	msg := &nl.XfrmUsersaInfo{}
+	msg.Family = uint16(nl.GetIPFamily(st.Dst))
+	msg.Id.Daddr.FromIP(st.Dst)
+	msg.Saddr.FromIP(st.Src)
+	msg.Id.Proto = uint8(st.Proto)
+	msg.Id.Spi = nl.Swap32(uint32(st.Spi))
+	msg.Mode = uint8(st.Mode)
+	msg.Reqid = uint32(st.Reqid)
+	msg.ReplayWindow = uint8(st.ReplayWindow)
+	if p := st.Selector; p != nil {
+		sel := &msg.Sel
+		sel.Family = uint16(nl.GetIPFamily(p.Dst.IP))
+		sel.Daddr.FromIP(p.Dst.IP)
+		sel.Saddr.FromIP(p.Src.IP)
+		d, _ := p.Dst.Mask.Size()
+		s, _ := p.Src.Mask.Size()
+		sel.PrefixlenD, sel.PrefixlenS = uint8(d), uint8(s)
+		sel.Proto = uint8(p.Proto)
+		sel.Dport, sel.Sport = nl.Swap16(uint16(p.DstPort)), nl.Swap16(uint16(p.SrcPort))
+		if sel.Dport != 0 {
+			sel.DportMask = ^uint16(0)
+		}
+		if sel.Sport != 0 {
+			sel.SportMask = ^uint16(0)
+		}
+	}
+	lft := &msg.Lft
+	lft.SoftByteLimit, lft.HardByteLimit = nl.XFRM_INF, nl.XFRM_INF
+	lft.SoftPacketLimit, lft.HardPacketLimit = nl.XFRM_INF, nl.XFRM_INF
+	lft.SoftAddExpiresSeconds, lft.HardAddExpiresSeconds = st.Limits.TimeSoft, st.Limits.TimeHard
+	algo := nl.XfrmAlgo{}
+	copy(algo.AlgName[:], CompAlg)
+	return []nl.NetlinkRequestData{msg, nl.NewRtAttr(nl.XFRMA_ALG_COMP, algo.Serialize())}
 }
 
 // Policy priorities: the kernel prefers the lowest number, so more
@@ -232,19 +301,31 @@ func policyPriority(p *KernelPolicy) int {
 	return prio
 }
 
-// policyTmpl is the template of the policy's SA in one direction: the
+// policyTmpls are the templates of the policy's SAs in one direction: the
 // outer addresses, protocol, mode and the connection's reqid (no SPI: any
-// SA of the connection matches).
-func policyTmpl(p *KernelPolicy, inbound bool) (netlink.XfrmPolicyTmpl, error) {
+// SA of the connection matches). With IPComp, the IPComp SA's template
+// comes first (it carries the mode; optional inbound, where the peer's
+// uncompressed small packets arrive without it), then Proto's in
+// transport mode.
+func policyTmpls(p *KernelPolicy, inbound bool) ([]netlink.XfrmPolicyTmpl, error) {
 	proto, err := xfrmProto(p.Proto)
 	if err != nil {
-		return netlink.XfrmPolicyTmpl{}, err
+		return nil, err
 	}
 	t := netlink.XfrmPolicyTmpl{Src: ipOf(p.Local), Dst: ipOf(p.Remote), Proto: proto, Mode: xfrmMode(p.Mode), Reqid: int(p.ReqID)}
 	if inbound {
 		t.Src, t.Dst = t.Dst, t.Src
 	}
-	return t, nil
+	if !p.Compress {
+		return []netlink.XfrmPolicyTmpl{t}, nil
+	}
+	comp := t
+	comp.Proto = netlink.XFRM_PROTO_COMP
+	if inbound {
+		comp.Optional = 1
+	}
+	t.Mode = netlink.XFRM_MODE_TRANSPORT
+	return []netlink.XfrmPolicyTmpl{comp, t}, nil
 }
 
 // buildPolicies returns the policies of one direction of p: outbound the
@@ -252,14 +333,14 @@ func policyTmpl(p *KernelPolicy, inbound bool) (netlink.XfrmPolicyTmpl, error) {
 // from the peer's client to ours and, in tunnel mode, the "fwd" policy for
 // traffic forwarded to our client subnet.
 func buildPolicies(p *KernelPolicy, inbound bool) ([]*netlink.XfrmPolicy, error) {
-	t, err := policyTmpl(p, inbound)
+	t, err := policyTmpls(p, inbound)
 	if err != nil {
 		return nil, err
 	}
 	prio := policyPriority(p)
 	if !inbound {
 		sel := selectorPolicy(p.LocalNet, p.RemoteNet)
-		sel.Dir, sel.Priority, sel.Tmpls = netlink.XFRM_DIR_OUT, prio, []netlink.XfrmPolicyTmpl{t}
+		sel.Dir, sel.Priority, sel.Tmpls = netlink.XFRM_DIR_OUT, prio, t
 		return []*netlink.XfrmPolicy{sel}, nil
 	}
 	dirs := []netlink.Dir{netlink.XFRM_DIR_IN}
@@ -269,7 +350,7 @@ func buildPolicies(p *KernelPolicy, inbound bool) ([]*netlink.XfrmPolicy, error)
 	var out []*netlink.XfrmPolicy
 	for _, d := range dirs {
 		sel := selectorPolicy(p.RemoteNet, p.LocalNet)
-		sel.Dir, sel.Priority, sel.Tmpls = d, prio, []netlink.XfrmPolicyTmpl{t}
+		sel.Dir, sel.Priority, sel.Tmpls = d, prio, append([]netlink.XfrmPolicyTmpl(nil), t...)
 		out = append(out, sel)
 	}
 	return out, nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
 	"goswan/fsm"
@@ -320,6 +321,109 @@ func TestExplain(t *testing.T) {
 	} {
 		if got := stateErr("add", sa, st, c.err).Error(); got != c.want {
 			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+}
+
+// compSA is tunnelSA with IPComp negotiated alongside ESP.
+func compSA(mode spec.EncapsulationMode) *KernelSA {
+	sa := tunnelSA(proposal.ESPAlg{Enc: spec.ESPAES, KeyLen: 128, Integ: spec.AuthAlgHMACSHA1})
+	sa.Mode, sa.Compress, sa.InboundCPI, sa.OutboundCPI = mode, true, 0x4a21, 0x5c02
+	if mode == spec.EncapTransport {
+		sa.LocalNet, sa.RemoteNet = client("192.0.2.1/32"), client("192.0.2.2/32")
+	}
+	return sa
+}
+
+// TestIPCompStatesAndPolicies: as strongSwan and libreswan install
+// IPComp+ESP: the IPComp state (CPI, deflate, no replay window) carries the
+// tunnel; ESP inside it is in transport mode without a selector; the
+// policies have two templates, IPComp first (optional inbound) then ESP.
+// In transport mode both are transport and keep their selectors.
+func TestIPCompStatesAndPolicies(t *testing.T) {
+	for _, mode := range []spec.EncapsulationMode{spec.EncapTunnel, spec.EncapTransport} {
+		sa := compSA(mode)
+		tunnel := mode == spec.EncapTunnel
+		outer := netlink.XFRM_MODE_TRANSPORT
+		if tunnel {
+			outer = netlink.XFRM_MODE_TUNNEL
+		}
+		for _, inbound := range []bool{true, false} {
+			comp, err := buildCompState(sa, inbound)
+			if err != nil {
+				t.Fatal(err)
+			}
+			esp, err := buildState(sa, inbound)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cpi, src, dst, sel := uint32(0x5c02), "192.0.2.1", "192.0.2.2", "10.1.0.0/24"
+			if inbound {
+				cpi, src, dst, sel = 0x4a21, "192.0.2.2", "192.0.2.1", "10.2.0.0/24"
+			}
+			if !tunnel {
+				sel = src + "/32"
+			}
+			if comp.Proto != netlink.XFRM_PROTO_COMP || uint32(comp.Spi) != cpi || comp.Mode != outer || comp.ReplayWindow != 0 ||
+				!comp.Src.Equal(net.ParseIP(src)) || !comp.Dst.Equal(net.ParseIP(dst)) || comp.Reqid != 16384 ||
+				comp.Limits.TimeHard != 28800 || comp.Selector == nil || !sameNet(comp.Selector.Src, sel) {
+				t.Errorf("%s inbound=%v: IPComp state %+v", mode, inbound, comp)
+			}
+			if esp.Proto != netlink.XFRM_PROTO_ESP || esp.Mode != netlink.XFRM_MODE_TRANSPORT || esp.ReplayWindow != ReplayWindow ||
+				(esp.Selector == nil) != tunnel {
+				t.Errorf("%s inbound=%v: ESP state under IPComp %+v", mode, inbound, esp)
+			}
+			// The message the netlink library cannot build: usersa_info
+			// then XFRMA_ALG_COMP "deflate" without a key.
+			var raw []byte
+			for _, d := range compStateMsg(comp) {
+				raw = append(raw, d.Serialize()...)
+			}
+			info := nl.DeserializeXfrmUsersaInfo(raw[:nl.SizeofXfrmUsersaInfo])
+			if nl.Swap32(info.Id.Spi) != cpi || info.Id.Proto != uint8(netlink.XFRM_PROTO_COMP) || info.Mode != uint8(outer) ||
+				info.Reqid != 16384 || info.ReplayWindow != 0 || info.Lft.HardAddExpiresSeconds != 28800 ||
+				info.Lft.SoftAddExpiresSeconds != 25920 || info.Lft.HardByteLimit != nl.XFRM_INF ||
+				info.Sel.PrefixlenS != uint8(map[bool]int{true: 24, false: 32}[tunnel]) || info.Family != unix.AF_INET {
+				t.Errorf("%s inbound=%v: usersa_info %+v", mode, inbound, info)
+			}
+			attr := raw[nl.SizeofXfrmUsersaInfo:]
+			if typ := nl.NativeEndian().Uint16(attr[2:]); typ != nl.XFRMA_ALG_COMP || len(attr) < 4+64+4 {
+				t.Fatalf("%s: attribute %d of %d octets, want XFRMA_ALG_COMP", mode, typ, len(attr))
+			}
+			if name := string(bytes.TrimRight(attr[4:4+64], "\x00")); name != "deflate" || nl.NativeEndian().Uint32(attr[4+64:]) != 0 {
+				t.Errorf("%s: algorithm %q key bits %d", mode, name, nl.NativeEndian().Uint32(attr[4+64:]))
+			}
+
+			pols, err := buildPolicies(&sa.KernelPolicy, inbound)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range pols {
+				if len(p.Tmpls) != 2 {
+					t.Fatalf("%s %s: %d templates", mode, p.Dir, len(p.Tmpls))
+				}
+				c, e := p.Tmpls[0], p.Tmpls[1]
+				if c.Proto != netlink.XFRM_PROTO_COMP || c.Mode != outer || c.Optional != map[bool]int{true: 1, false: 0}[inbound] ||
+					!c.Dst.Equal(net.ParseIP(dst)) || c.Reqid != 16384 {
+					t.Errorf("%s %s: IPComp template %+v", mode, p.Dir, c)
+				}
+				if e.Proto != netlink.XFRM_PROTO_ESP || e.Mode != netlink.XFRM_MODE_TRANSPORT || e.Optional != 0 || e.Reqid != 16384 {
+					t.Errorf("%s %s: ESP template %+v", mode, p.Dir, e)
+				}
+			}
+		}
+	}
+	// Uncompressed, a policy has the one template (nothing changed).
+	sa := tunnelSA(proposal.ESPAlg{Enc: spec.ESPAES, KeyLen: 128, Integ: spec.AuthAlgHMACSHA1})
+	if pols, _ := buildPolicies(&sa.KernelPolicy, false); len(pols[0].Tmpls) != 1 {
+		t.Errorf("ESP alone: %d templates", len(pols[0].Tmpls))
+	}
+	// CPIs outside the negotiable range are refused.
+	for _, cpi := range []uint32{0, 2, 0xff, 0xf000, 0xffff} {
+		bad := compSA(spec.EncapTunnel)
+		bad.OutboundCPI = cpi
+		if _, err := buildCompState(bad, false); err == nil {
+			t.Errorf("CPI 0x%x accepted", cpi)
 		}
 	}
 }

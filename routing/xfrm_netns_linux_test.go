@@ -348,7 +348,86 @@ func TestXFRMInstallDelete(t *testing.T) {
 		}
 		n.x.Delete(ah)
 	}
+	n.expectEmpty(t, "after AH")
+
+	// IPComp under ESP, tunnel and transport mode, with the SPI and CPI
+	// from ALLOCSPI.
+	for _, mode := range []spec.EncapsulationMode{spec.EncapTunnel, spec.EncapTransport} {
+		sa := compSA(mode)
+		sa.InboundSPI, _ = SPIValue(n.x.AllocSPI(spec.ProtoESP, sa.Remote, sa.Local))
+		sa.InboundCPI, _ = SPIValue(n.x.AllocSPI(spec.ProtoIPComp, sa.Remote, sa.Local))
+		if sa.InboundCPI < MinCPI || sa.InboundCPI > MaxCPI {
+			t.Errorf("ALLOCSPI gave CPI 0x%x", sa.InboundCPI)
+		}
+		if err := n.x.Install(sa, true); err != nil {
+			t.Fatalf("IPComp %s inbound: %v", mode, err)
+		}
+		if c, e := countProto(n.states(t), netlink.XFRM_PROTO_COMP), countProto(n.states(t), netlink.XFRM_PROTO_ESP); c != 1 || e != 1 {
+			t.Errorf("IPComp %s inbound only: %d IPComp, %d ESP states (want 1, 1)", mode, c, e)
+		}
+		if err := n.x.Install(sa, false); err != nil {
+			t.Fatalf("IPComp %s: %v", mode, err)
+		}
+		states := n.states(t)
+		t.Logf("IPComp %s: %d states in the kernel (in tunnel mode with its IPIP states for uncompressed packets)", mode, len(states))
+		if c, e := countProto(states, netlink.XFRM_PROTO_COMP), countProto(states, netlink.XFRM_PROTO_ESP); c != 2 || e != 2 {
+			t.Errorf("IPComp %s: %d IPComp, %d ESP states (want 2, 2)", mode, c, e)
+		}
+		for _, cpi := range []uint32{sa.InboundCPI, sa.OutboundCPI} {
+			s := findProtoState(states, netlink.XFRM_PROTO_COMP, cpi)
+			if s == nil || s.Mode != xfrmMode(mode) || s.Reqid != 16384 || s.Limits.TimeHard != 28800 {
+				t.Errorf("IPComp %s: state for CPI 0x%x: %v", mode, cpi, s)
+			}
+		}
+		if e := findProtoState(states, netlink.XFRM_PROTO_ESP, sa.InboundSPI); e == nil || e.Mode != netlink.XFRM_MODE_TRANSPORT {
+			t.Errorf("IPComp %s: inner ESP state %v", mode, e)
+		}
+		for _, p := range n.policies(t) {
+			if len(p.Tmpls) != 2 || p.Tmpls[0].Proto != netlink.XFRM_PROTO_COMP || p.Tmpls[1].Proto != netlink.XFRM_PROTO_ESP {
+				t.Errorf("IPComp %s: policy %v", mode, p)
+			}
+		}
+		if err := n.x.Delete(sa); err != nil {
+			t.Error(err)
+		}
+		n.expectEmpty(t, "IPComp "+mode.String()+" after delete")
+	}
+
+	// A failure after the IPComp state went in (the outbound ESP SPI is
+	// taken) takes out everything this call added.
+	c := compSA(spec.EncapTunnel)
+	squat.Spi = int(c.OutboundSPI)
+	if err := n.h.XfrmStateAdd(squat); err != nil {
+		t.Fatal(err)
+	}
+	err = n.x.Install(c, false)
+	if err == nil || !strings.Contains(err.Error(), "SPI already in use") {
+		t.Fatalf("IPComp, colliding SPI: %v", err)
+	}
+	if s, p := n.states(t), n.policies(t); len(s) != 1 || len(p) != 0 {
+		t.Errorf("after the failed IPComp install: states %v (want the squatter), %d policies", s, len(p))
+	}
+	n.h.XfrmStateDel(squat)
 	n.expectEmpty(t, "at the end")
+}
+
+func countProto(states []netlink.XfrmState, p netlink.Proto) int {
+	n := 0
+	for _, s := range states {
+		if s.Proto == p {
+			n++
+		}
+	}
+	return n
+}
+
+func findProtoState(states []netlink.XfrmState, p netlink.Proto, spi uint32) *netlink.XfrmState {
+	for i := range states {
+		if states[i].Proto == p && uint32(states[i].Spi) == spi {
+			return &states[i]
+		}
+	}
+	return nil
 }
 
 func TestXFRMDefaultUpdown(t *testing.T) {
