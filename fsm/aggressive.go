@@ -27,7 +27,6 @@ func (m *Machine) aggrOutI1(c *Conn, whack any, try int, replacing bool) {
 	st.Initiator, st.Whack, st.Try, st.replacing = true, whack, try, replacing
 	st.ICookie = m.newCookie()
 	st.Local, st.Remote = c.Local, c.Remote
-	st.usedMsgIDs = make(map[uint32]bool)
 	st.Auth = c.Auth
 	st.k = &keys{}
 	m.byCookies[cookieKey(st.ICookie, [8]byte{})] = st

@@ -103,6 +103,9 @@ func (m *Machine) mainModePacket(md *Digest, raw []byte) {
 			m.logPacket(md.From, 3, "Main Mode message is for a non-existent (expired?) ISAKMP SA; dropped")
 			return
 		}
+		if !m.admitNew(md) {
+			return
+		}
 		c := m.env.ResponderConn(md.To, md.From)
 		if c == nil {
 			m.logPacket(md.From, 3, "initial %s message received on %s but no connection has been authorized", h.Exchange, md.To)
@@ -119,15 +122,19 @@ func (m *Machine) mainModePacket(md *Digest, raw []byte) {
 			kind = StateAggrR0
 		}
 		st = m.newState(kind, c)
+		m.setHalfOpen(st, true)
+		m.setYoung(st)
 		st.ICookie = h.ICookie
 		st.RCookie = m.newCookie()
 		st.Local, st.Remote = md.To, md.From
-		st.usedMsgIDs = make(map[uint32]bool)
 		st.k = &keys{}
 		m.byCookies[cookieKey(st.ICookie, st.RCookie)] = st
 		// A duplicate MI1 (zero responder cookie) must find this state too.
 		m.byCookies[cookieKey(st.ICookie, [8]byte{})] = st
 		m.debug(st, "responding to %s from %s", h.Exchange, md.From)
+	} else if st.busy {
+		m.debug(st, "message received while calculating. Ignored.")
+		return
 	} else if m.duplicate(st, raw) {
 		return
 	}
@@ -162,7 +169,7 @@ func (m *Machine) quickPacket(md *Digest, raw []byte) {
 			m.log(p1, 3, "Quick Mode message is not encrypted; dropped")
 			return
 		}
-		p1.usedMsgIDs[h.MessageID] = true
+		p1.useMsgID(h.MessageID)
 		st = m.newQuickState(StateQuickR0, p1, p1.Conn, h.MessageID)
 		st.Whack = nil
 		m.byMsgID[key] = st
@@ -245,7 +252,7 @@ func (m *Machine) runInfo(p1 *State, kind StateKind, md *Digest, raw []byte) {
 		return
 	}
 	if kind == StateInfoProtected && m.bySerial[p1.Serial] == p1 {
-		p1.usedMsgIDs[md.Msg.Header.MessageID] = true
+		p1.useMsgID(md.Msg.Header.MessageID)
 	}
 }
 
@@ -314,7 +321,15 @@ func (m *Machine) process(st *State, md *Digest, raw []byte) {
 		}
 		return
 	}
-	if err := row.Processor(m, st, md); err != nil {
+	if m.offload(st, row, md, raw) {
+		return // processed when the DH work is done
+	}
+	err := row.Processor(m, st, md)
+	if st.k != nil && st.k.pre != nil {
+		st.k.pre.zero()
+		st.k.pre = nil
+	}
+	if err != nil {
 		m.reject(st, md, row, err)
 		return
 	}
@@ -453,7 +468,7 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 	case EventRetransmit:
 		m.schedule(st, EventRetransmit, m.cfg.RetransmitDelay)
 	case EventSADiscard:
-		m.schedule(st, EventSADiscard, m.cfg.HalfOpenTimeout)
+		m.schedule(st, EventSADiscard, m.discardAfter(st.Kind))
 	case EventSAReplace, EventSAExpire:
 		st.Since = m.now
 		m.scheduleEstablished(st)
@@ -461,6 +476,10 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 		m.cancel(st)
 	}
 	m.announce(st)
+	if st.Kind.IsISAKMPEstablished() {
+		m.setHalfOpen(st, false)
+	}
+	m.setYoung(st)
 	if st.Kind.IsISAKMPEstablished() || st.Kind.IsIPsecEstablished() {
 		st.k.shed()
 		st.P1.Reply, st.P2.Reply = nil, nil

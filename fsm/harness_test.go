@@ -115,6 +115,27 @@ func checkIndexes(t testing.TB, m *Machine) {
 			t.Errorf("timer index of #%d is %d, at %d", st.Serial, tm.index, i)
 		}
 	}
+	halfOpen := 0
+	for _, st := range m.bySerial {
+		if st.halfOpen {
+			halfOpen++
+			if st.Initiator || st.Kind.IsISAKMPEstablished() || st.Kind.IsQuick() {
+				t.Errorf("#%d %s counted as half-open", st.Serial, st.Kind)
+			}
+		}
+		if st.busy {
+			t.Errorf("#%d %s is left busy", st.Serial, st.Kind)
+		}
+	}
+	if halfOpen != m.halfOpen {
+		t.Errorf("%d half-open states, counted %d", halfOpen, m.halfOpen)
+	}
+	for e := m.young.Front(); e != nil; e = e.Next() {
+		st := e.Value.(*State)
+		if m.bySerial[st.Serial] != st || st.young != e || !st.halfOpen {
+			t.Errorf("young list holds #%d %s (live %v)", st.Serial, st.Kind, m.bySerial[st.Serial] == st)
+		}
+	}
 	for _, st := range m.bySerial {
 		if st.Kind == StateMainR0 || st.Kind == StateQuickR0 {
 			t.Errorf("#%d is left in %s", st.Serial, st.Kind)

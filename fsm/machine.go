@@ -2,9 +2,11 @@ package fsm
 
 import (
 	"container/heap"
+	"container/list"
 	"crypto/rsa"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"time"
 
@@ -189,6 +191,14 @@ type Config struct {
 	NATTraversal bool
 	// NATTPort is the port NAT-T floats to (spec.NATTPort when 0).
 	NATTPort uint16
+	// Flood resistance (flood.go). MaxHalfOpen caps the responder ISAKMP
+	// states not yet authenticated (0: no cap); NewExchangeRate is how many
+	// first messages per second one source address may send (burst: twice
+	// that; 0: no limit); FirstResponseTimeout discards a responder state
+	// that has seen only the first message (0: HalfOpenTimeout).
+	MaxHalfOpen          int
+	NewExchangeRate      int
+	FirstResponseTimeout time.Duration
 }
 
 // DefaultConfig is pluto's: 10 s, 20 s, 40 s retransmissions, lifetimes at
@@ -199,6 +209,10 @@ var DefaultConfig = Config{
 	HalfOpenTimeout:  70 * time.Second,
 	MaxIKELifetime:   24 * time.Hour,
 	MaxIPsecLifetime: 24 * time.Hour,
+
+	MaxHalfOpen:          10000,
+	NewExchangeRate:      50,
+	FirstResponseTimeout: 30 * time.Second,
 }
 
 // State is a state object: one ISAKMP SA or one Quick Mode negotiation.
@@ -233,7 +247,10 @@ type State struct {
 	lastRecv    []byte
 	retransmits int
 	dupReplies  int
-	usedMsgIDs  map[uint32]bool // ISAKMP SA: message IDs seen or used (RFC 2408 §3.1)
+	usedMsgIDs  map[uint32]bool // ISAKMP SA: message IDs seen or used (RFC 2408 §3.1); made on first use
+	halfOpen    bool            // counted in Machine.halfOpen (flood.go)
+	busy        bool            // DH work for it runs off the machine's goroutine (flood.go)
+	young       *list.Element   // in Machine.young (flood.go)
 
 	timer     timer         // retransmit, discard, replace or expire
 	dpdTimer  timer         // Dead Peer Detection, on established ISAKMP SAs
@@ -275,6 +292,7 @@ type keys struct {
 	iv     []byte // current CBC chain
 	newIV  []byte // chain after the message being processed (committed on success)
 	gxyQM  []byte
+	pre    *dhResult // DH work done off the machine's goroutine (flood.go)
 }
 
 // shed drops what an established SA no longer needs: the DH private value,
@@ -345,6 +363,12 @@ type Machine struct {
 	// replaces only the newest).
 	newestISAKMP, newestIPsec map[string]uint64
 	now                       time.Time
+
+	// Flood resistance (flood.go).
+	halfOpen int
+	young    *list.List // responder states that have seen only a first message, oldest first
+	limiter  *rateLimiter
+	drops    map[string]*throttle
 }
 
 type msgKey struct {
@@ -357,7 +381,7 @@ func NewMachine(env Env, cfg Config) *Machine {
 	if cfg.RetransmitDelay == 0 {
 		cfg = DefaultConfig
 	}
-	return &Machine{
+	m := &Machine{
 		env:       env,
 		cfg:       cfg,
 		guard:     newGuard(),
@@ -367,7 +391,12 @@ func NewMachine(env Env, cfg Config) *Machine {
 
 		newestISAKMP: make(map[string]uint64),
 		newestIPsec:  make(map[string]uint64),
+		young:        list.New(),
 	}
+	if cfg.NewExchangeRate > 0 {
+		m.limiter = &rateLimiter{seed: maphash.MakeSeed()}
+	}
+	return m
 }
 
 func cookieKey(i, r [8]byte) [16]byte {
@@ -433,10 +462,18 @@ func (m *Machine) newMsgID(p1 *State) uint32 {
 		m.env.Rand(b[:])
 		id := binary.BigEndian.Uint32(b[:])
 		if id != 0 && !p1.usedMsgIDs[id] {
-			p1.usedMsgIDs[id] = true
+			p1.useMsgID(id)
 			return id
 		}
 	}
+}
+
+// useMsgID records a message ID as used on ISAKMP SA p1.
+func (p1 *State) useMsgID(id uint32) {
+	if p1.usedMsgIDs == nil {
+		p1.usedMsgIDs = make(map[uint32]bool)
+	}
+	p1.usedMsgIDs[id] = true
 }
 
 // ---- timers ----
@@ -587,6 +624,11 @@ func (m *Machine) deleteState(st *State, notify bool) {
 		m.env.Delete(st, st.IPsec)
 	}
 	delete(m.bySerial, st.Serial)
+	m.setHalfOpen(st, false)
+	m.setYoung(st)
+	if st.k != nil {
+		st.k.pre.zero()
+	}
 	if st.Kind.IsQuick() && st.Parent != nil {
 		delete(m.byMsgID, msgKey{cookieKey(st.Parent.ICookie, st.Parent.RCookie), st.MsgID})
 	} else {

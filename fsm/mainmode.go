@@ -56,7 +56,6 @@ func (m *Machine) mainOutI1(c *Conn, whack any, try int, replacing bool) {
 	st.Initiator, st.Whack, st.Try, st.replacing = true, whack, try, replacing
 	st.ICookie = m.newCookie()
 	st.Local, st.Remote = c.Local, c.Remote
-	st.usedMsgIDs = make(map[uint32]bool)
 	st.k = &keys{}
 	sa := proposal.BuildPhase1SA(c.P1)
 	chain := payloads.EncodePayloads(append([]payloads.Payload{sa, &payloads.VendorID{Data: dpdVendorID}}, m.nattVIDs(st)...))
@@ -162,7 +161,7 @@ func mainInR1OutI2(m *Machine, st *State, md *Digest) error {
 // and the extra payloads (NAT-D).
 func (m *Machine) outKENonce(st *State, md *Digest, initiator bool, extra ...payloads.Payload) error {
 	k := st.k
-	dh, err := k.group.GenerateKey(randReader{m})
+	dh, err := m.dhKey(st)
 	if err != nil {
 		return notifyErr(spec.NotifyNone, "DH key generation failed: %v", err)
 	}
@@ -263,7 +262,7 @@ func (m *Machine) deriveSKEYID(st *State, peer ID) error {
 	if !st.Initiator {
 		peerPub = k.gxi
 	}
-	gxy, err := k.dh.SharedSecret(peerPub)
+	gxy, err := m.sharedSecret(st, peerPub)
 	if err != nil {
 		return notifyErr(spec.InvalidKeyInformation, "peer's KE is unusable: %v", err)
 	}

@@ -6,7 +6,11 @@
 // One packet's path: a reader goroutine per UDP socket hands the datagram to
 // the event loop (Daemon.run), which calls fsm.Machine.HandlePacket; the
 // machine calls back into the Daemon (it implements fsm.Env) to send, log,
-// look up connections and secrets and install SAs.
+// look up connections and secrets and install SAs. Diffie-Hellman work runs
+// on a bounded pool of workers (pool.go) and comes back on a queue of its
+// own, served before packets. Whack messages share the packets' queue (in
+// arrival order); the queue is bounded and the loop never waits on DH, so a
+// whack waits at most for the packets queued before it.
 package pluto
 
 import (
@@ -51,6 +55,9 @@ type Config struct {
 	// Metrics is --metrics: host:port of the Prometheus endpoint
 	// (metrics.go); "" for none.
 	Metrics string
+	// DHWorkers is the size of the Diffie-Hellman worker pool (pool.go);
+	// 0: one per CPU.
+	DHWorkers int
 }
 
 // Daemon is a running pluto.
@@ -65,7 +72,9 @@ type Daemon struct {
 
 	socks  map[netip.AddrPort]*net.UDPConn
 	ctl    *net.UnixListener
-	events chan any
+	events chan any // packets, whack messages, Do
+	urgent chan any // DH completions: served first
+	dh     chan dhJob
 	done   chan struct{}
 	wg     sync.WaitGroup
 	myID   string
@@ -123,6 +132,7 @@ func New(cfg Config) (*Daemon, error) {
 		kernel:    cfg.Kernel,
 		socks:     make(map[netip.AddrPort]*net.UDPConn),
 		events:    make(chan any, 4096),
+		urgent:    make(chan any, 1024),
 		pubkeys:   make(map[string][]*rsa.PublicKey),
 		certs:     certs.NewStore(),
 		instances: make(map[string]*Connection),
@@ -130,6 +140,7 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	d.log.debug = cfg.Debug
 	d.m = fsm.NewMachine(d, cfg.Machine)
+	d.startPool(cfg.DHWorkers)
 	if err := d.loadSecrets(); err != nil {
 		d.log.Logf("%v", err)
 	}
@@ -183,15 +194,16 @@ func (d *Daemon) run() {
 	for {
 		d.armTimer(timer)
 		select {
+		case ev := <-d.urgent:
+			d.handleEvent(ev)
+			continue
+		default:
+		}
+		select {
+		case ev := <-d.urgent:
+			d.handleEvent(ev)
 		case ev := <-d.events:
-			switch e := ev.(type) {
-			case packetEvent:
-				d.handlePacket(e)
-			case whackEvent:
-				d.handleWhack(e.msg, e.w)
-			case funcEvent:
-				e()
-			}
+			d.handleEvent(ev)
 		case <-timer.C:
 			d.m.Tick(d.cfg.Now())
 		case <-d.done:
@@ -201,6 +213,17 @@ func (d *Daemon) run() {
 			d.closeOps()
 			return
 		}
+	}
+}
+
+func (d *Daemon) handleEvent(ev any) {
+	switch e := ev.(type) {
+	case packetEvent:
+		d.handlePacket(e)
+	case whackEvent:
+		d.handleWhack(e.msg, e.w)
+	case funcEvent:
+		e()
 	}
 }
 

@@ -67,6 +67,7 @@ func startDaemonAt(t *testing.T, ip string, port int, secrets string, retransmit
 		if retransmit != 0 {
 			c.Machine.RetransmitDelay = retransmit
 			c.Machine.HalfOpenTimeout = 7 * retransmit
+			c.Machine.FirstResponseTimeout = 3 * retransmit
 		}
 	})
 }

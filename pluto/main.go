@@ -52,6 +52,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		retransmit  = fs.Duration("retransmit-interval", fsm.DefaultConfig.RetransmitDelay, "first retransmission delay (doubles each time; goswan extension)")
 		keylog      = fs.String("keylog", "", "write the keys of every SA to this file, for Wireshark and ikedump (mode 0600; goswan extension)")
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics at http://HOST:PORT/metrics (goswan extension)")
+		maxHalfOpen = fs.Int("max-halfopen", fsm.DefaultConfig.MaxHalfOpen, "most unauthenticated responder ISAKMP SAs; beyond it the oldest unanswered one is dropped (0: no limit; goswan extension)")
+		newRate     = fs.Int("new-exchange-rate", fsm.DefaultConfig.NewExchangeRate, "first Main/Aggressive Mode messages accepted per second from one address, burst twice that (0: no limit; goswan extension)")
+		dhWorkers   = fs.Int("dh-workers", 0, "Diffie-Hellman worker goroutines (0: one per CPU; goswan extension)")
 		listen      stringList
 		ifaces      stringList
 	)
@@ -87,6 +90,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cfg.Machine.UniqueIDs = *uniqueids
 	cfg.StrictCRLPolicy = *strictcrl
 	cfg.Machine.HalfOpenTimeout = *retransmit * 7
+	// A first-message-only state waits for one lost MR1 to be recovered
+	// (the initiator resends MI1 after one interval, then two).
+	cfg.Machine.FirstResponseTimeout = *retransmit * 3
+	if *maxHalfOpen < 0 || *newRate < 0 || *dhWorkers < 0 {
+		fmt.Fprintf(stderr, "pluto: --max-halfopen, --new-exchange-rate and --dh-workers must not be negative\n")
+		return 1
+	}
+	cfg.Machine.MaxHalfOpen, cfg.Machine.NewExchangeRate, cfg.DHWorkers = *maxHalfOpen, *newRate, *dhWorkers
 	for _, l := range listen {
 		a, err := netip.ParseAddr(l)
 		if err != nil {
