@@ -106,7 +106,9 @@ func TestHalfOpenCapEvictsOldest(t *testing.T) {
 // dropped and logged.
 func TestHalfOpenCapKeepsAnsweredStates(t *testing.T) {
 	n, west, east := floodPair(t, pairOpts{}, func(c *Config) { c.MaxHalfOpen, c.NewExchangeRate = 1, 0 })
-	n.drop = func(p packet) bool { return p.to == eastAddr && countStates(east.m, nil) == 1 && stateIn(east.m, StateMainR2) != nil }
+	n.drop = func(p packet) bool {
+		return p.to == eastAddr && countStates(east.m, nil) == 1 && stateIn(east.m, StateMainR2) != nil
+	}
 	west.m.Initiate(n.now, west.conns[0], "w")
 	n.pump(t)
 	if stateIn(east.m, StateMainR2) == nil {
