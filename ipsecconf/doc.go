@@ -67,10 +67,10 @@
 // protostack (netkey/xfrm, nostack/none, auto), plutoopts, keylog and
 // metrics (goswan extensions), logfile/plutostderrlog, secretsfile,
 // ipsecdir, myid, perpeerlog, perpeerlogdir; ikev1-policy=accept;
-// nat_traversal, virtual_private, keep_alive (accepted, NAT traversal is
-// not implemented: a warning); accepted without effect: klipsdebug
-// dnssec-enable logtime logappend logip force_keepalive
-// disable_port_floating strictcrlpolicy plutorestartoncrash hidetos fragicmp
+// nat_traversal, keep_alive, force_keepalive, disable_port_floating;
+// virtual_private (accepted with a warning: not implemented); accepted
+// without effect: klipsdebug dnssec-enable logtime logappend logip
+// strictcrlpolicy plutorestartoncrash hidetos fragicmp
 // oe=no nhelpers crlcheckinterval overridemtu plutowait dumpdir syslog
 // plutostderrlogtime.
 package ipsecconf

@@ -416,3 +416,35 @@ func TestKeywordsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestNATTSetup: config setup's NAT-T keywords become pluto's options.
+func TestNATTSetup(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		setup string
+		want  []string
+		err   string
+	}{
+		{"nat_traversal=yes\n\tkeep_alive=30\n\tforce_keepalive=yes", []string{"--nat_traversal", "--force_keepalive", "--keep_alive", "30"}, ""},
+		{"nat_traversal=yes\n\tdisable_port_floating=yes\n\tkeep_alive=2m", []string{"--nat_traversal", "--disable_port_floating", "--keep_alive", "120"}, ""},
+		{"nat_traversal=no", nil, ""},
+		{"keep_alive=0", nil, "keep_alive"},
+	} {
+		path := filepath.Join(dir, "ipsec.conf")
+		os.WriteFile(path, []byte("config setup\n\tprotostack=netkey\n\tuniqueids=no\n\t"+c.setup+"\n"), 0o644)
+		cfg, err := Load(path)
+		if err != nil {
+			t.Fatalf("%q: %v", c.setup, err)
+		}
+		o, err := cfg.Setup.PlutoOptions(fakeResolver{})
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: error %v, want one naming %s", c.setup, err, c.err)
+			}
+			continue
+		}
+		if want := append([]string{"--use-netkey"}, c.want...); err != nil || !slices.Equal(o.Args, want) {
+			t.Errorf("%q: %q (%v), want %q", c.setup, o.Args, err, want)
+		}
+	}
+}

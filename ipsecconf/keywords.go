@@ -82,7 +82,8 @@ func init() {
 	def(setupKeywords, "perpeerlogdir", checkAny)
 	def(setupKeywords, "ikev1-policy", words("accept", "drop", "reject"))
 	ignore(setupKeywords, "klipsdebug", checkAny)
-	ignore(setupKeywords, "dnssec-enable logtime logappend logip force_keepalive disable_port_floating "+
+	def(setupKeywords, "force_keepalive disable_port_floating", checkYesNo)
+	ignore(setupKeywords, "dnssec-enable logtime logappend logip "+
 		"strictcrlpolicy plutorestartoncrash hidetos fragicmp", checkYesNo)
 	ignore(setupKeywords, "oe", words("no", "off"))
 	ignore(setupKeywords, "nhelpers crlcheckinterval overridemtu plutowait", checkAny)

@@ -2,7 +2,9 @@ package ipsecconf
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // PlutoOptions is how config setup says pluto is to be started.
@@ -51,8 +53,12 @@ func (s *Setup) check() []*Error {
 //	perpeerlog= perpeerlogdir=  --perpeerlog --perpeerlogbase
 //	plutoopts="..."          appended as they are
 //
-// nat_traversal=yes, virtual_private= and keep_alive= are accepted with a
-// warning (NAT traversal is not implemented).
+//	nat_traversal=yes        --nat_traversal
+//	keep_alive=D             --keep_alive SECONDS
+//	force_keepalive=yes      --force_keepalive
+//	disable_port_floating=yes  --disable_port_floating
+//
+// virtual_private= is accepted with a warning (not implemented).
 func (s *Setup) PlutoOptions(r Resolver) (*PlutoOptions, error) {
 	if r == nil {
 		r = DefaultResolver
@@ -126,15 +132,25 @@ func (s *Setup) PlutoOptions(r Resolver) (*PlutoOptions, error) {
 	if v, ok := s.Get("myid"); ok {
 		o.MyID = v.Value
 	}
-	if v, ok := s.Get("nat_traversal"); ok {
-		if b, _ := yesNo(v.Value); b {
-			o.Warnings = append(o.Warnings, fmt.Sprintf("%s: nat_traversal=yes: NAT traversal is not supported; ignored", v.Pos))
+	for _, kw := range []struct{ key, opt string }{
+		{"nat_traversal", "--nat_traversal"}, {"force_keepalive", "--force_keepalive"},
+		{"disable_port_floating", "--disable_port_floating"},
+	} {
+		if v, ok := s.Get(kw.key); ok {
+			if b, _ := yesNo(v.Value); b {
+				add(kw.opt)
+			}
 		}
 	}
-	for _, k := range []string{"virtual_private", "keep_alive"} {
-		if v, ok := s.Get(k); ok {
-			o.Warnings = append(o.Warnings, fmt.Sprintf("%s: %s= only matters for NAT traversal, which is not supported; ignored", v.Pos, k))
+	if v, ok := s.Get("keep_alive"); ok {
+		d, err := parseDuration(v.Value)
+		if err != nil || d < time.Second {
+			return nil, s.errorf(v, "keep_alive", "bad value keep_alive=%q: at least 1 second", v.Value)
 		}
+		add("--keep_alive", strconv.Itoa(int(d/time.Second)))
+	}
+	if v, ok := s.Get("virtual_private"); ok {
+		o.Warnings = append(o.Warnings, fmt.Sprintf("%s: virtual_private= is not implemented (peers behind a NAT may use any private address); ignored", v.Pos))
 	}
 	if v, ok := s.Get("plutoopts"); ok {
 		words, err := splitWords(v.Value)

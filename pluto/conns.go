@@ -177,6 +177,10 @@ func (d *Daemon) policy(c *Connection) error {
 	}
 	fc.RekeyMargin, fc.RekeyFuzz, fc.DontRekey = c.RekeyMargin, c.RekeyFuzz, desc.DontRekey
 	fc.AggrMode = desc.AggrMode
+	fc.ForceEncaps = desc.ForceEncaps
+	if desc.ForceEncaps && !d.cfg.NATTraversal {
+		d.log.Logf("%q: --forceencaps has no effect without pluto --nat_traversal", c.Name)
+	}
 	fc.DPDDelay, fc.DPDTimeout, fc.DPDAction = desc.DPDDelay, desc.DPDTimeout, desc.DPDAction
 	if fc.DPDDelay > 0 && fc.DPDTimeout == 0 {
 		fc.DPDTimeout = 4 * fc.DPDDelay

@@ -58,6 +58,14 @@ type Config struct {
 	// DHWorkers is the size of the Diffie-Hellman worker pool (pool.go);
 	// 0: one per CPU.
 	DHWorkers int
+	// NAT traversal (natt.go): --nat_traversal, --keep_alive,
+	// --force_keepalive, --disable_port_floating; NATTPort moves the
+	// NAT-T port (4500) for tests.
+	NATTraversal        bool
+	KeepAlive           time.Duration
+	ForceKeepalive      bool
+	DisablePortFloating bool
+	NATTPort            int
 }
 
 // Daemon is a running pluto.
@@ -125,6 +133,13 @@ func New(cfg Config) (*Daemon, error) {
 	if cfg.Kernel == nil {
 		cfg.Kernel = routing.NewNoStack()
 	}
+	// Without port floating only draft-00/01 NAT-T (non-IKE marker on
+	// port 500) would remain, which goswan does not implement (nor does
+	// libreswan): NAT-T is then neither offered nor accepted.
+	cfg.Machine.NATTraversal = cfg.NATTraversal && !cfg.DisablePortFloating
+	if cfg.NATTPort != 0 {
+		cfg.Machine.NATTPort = uint16(cfg.NATTPort)
+	}
 	d := &Daemon{
 		cfg:       cfg,
 		conns:     make(map[string]*Connection),
@@ -139,6 +154,9 @@ func New(cfg Config) (*Daemon, error) {
 		done:      make(chan struct{}),
 	}
 	d.log.debug = cfg.Debug
+	if cfg.NATTraversal && cfg.DisablePortFloating {
+		d.log.Logf("NAT-Traversal: port floating disabled: NAT-T (RFC 3947, drafts 02/03) is neither offered nor accepted")
+	}
 	d.m = fsm.NewMachine(d, cfg.Machine)
 	d.startPool(cfg.DHWorkers)
 	if err := d.loadSecrets(); err != nil {
@@ -191,6 +209,12 @@ func (d *Daemon) Run() {
 func (d *Daemon) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var keepalive <-chan time.Time
+	if d.nattOn() {
+		t := time.NewTicker(d.keepAliveEvery())
+		defer t.Stop()
+		keepalive = t.C
+	}
 	for {
 		d.armTimer(timer)
 		select {
@@ -206,6 +230,8 @@ func (d *Daemon) run() {
 			d.handleEvent(ev)
 		case <-timer.C:
 			d.m.Tick(d.cfg.Now())
+		case <-keepalive:
+			d.sendKeepalives()
 		case <-d.done:
 			d.m.Shutdown(d.cfg.Now())
 			d.kernelShutdown()
@@ -280,11 +306,13 @@ func (d *Daemon) Send(b []byte, from, to netip.AddrPort) {
 	s := d.socks[from]
 	if s == nil {
 		for a, c := range d.socks {
-			if a.Addr().Is4() == to.Addr().Is4() {
+			if a.Addr().Is4() == to.Addr().Is4() && !d.isNATTSocket(a) {
 				s = c
 				break
 			}
 		}
+	} else if d.isNATTSocket(from) {
+		b = append(append(make([]byte, 0, len(nonESPMarker)+len(b)), nonESPMarker...), b...)
 	}
 	if s == nil {
 		d.log.Logf("no socket to send from %s to %s", from, to)

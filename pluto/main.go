@@ -55,6 +55,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		maxHalfOpen = fs.Int("max-halfopen", fsm.DefaultConfig.MaxHalfOpen, "most unauthenticated responder ISAKMP SAs; beyond it the oldest unanswered one is dropped (0: no limit; goswan extension)")
 		newRate     = fs.Int("new-exchange-rate", fsm.DefaultConfig.NewExchangeRate, "first Main/Aggressive Mode messages accepted per second from one address, burst twice that (0: no limit; goswan extension)")
 		dhWorkers   = fs.Int("dh-workers", 0, "Diffie-Hellman worker goroutines (0: one per CPU; goswan extension)")
+		natt        = fs.Bool("nat_traversal", false, "NAT traversal (RFC 3947 and drafts 02/03): listen on UDP 4500 too")
+		keepAlive   = fs.Int("keep_alive", int(DefaultKeepAlive/time.Second), "seconds between NAT-keepalives")
+		forceKA     = fs.Bool("force_keepalive", false, "send NAT-keepalives even when not behind a NAT")
+		noFloat     = fs.Bool("disable_port_floating", false, "no NAT-T port floating (then no NAT-T at all: draft-00/01 is not implemented)")
 		listen      stringList
 		ifaces      stringList
 	)
@@ -86,6 +90,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cfg := Config{IKEPort: *ikeport, Ctlbase: *ctlbase, SecretsFile: *secretsfile, IPsecDir: *ipsecdir,
 		NoRetransmits: *noretrans, Interfaces: ifaces, Machine: fsm.DefaultConfig}
 	cfg.KeyLog, cfg.Metrics = *keylog, *metrics
+	if *keepAlive < 1 {
+		fmt.Fprintf(stderr, "pluto: --keep_alive %d: must be at least 1 second\n", *keepAlive)
+		return 1
+	}
+	cfg.NATTraversal, cfg.KeepAlive = *natt, time.Duration(*keepAlive)*time.Second
+	cfg.ForceKeepalive, cfg.DisablePortFloating = *forceKA, *noFloat
 	cfg.Machine.RetransmitDelay = *retransmit
 	cfg.Machine.UniqueIDs = *uniqueids
 	cfg.StrictCRLPolicy = *strictcrl

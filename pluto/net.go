@@ -63,6 +63,9 @@ func (d *Daemon) listen() error {
 	want := map[netip.AddrPort]bool{}
 	for _, a := range addrs {
 		want[netip.AddrPortFrom(a, uint16(d.cfg.IKEPort))] = true
+		if d.nattOn() {
+			want[netip.AddrPortFrom(a, d.nattPort())] = true
+		}
 	}
 	for ap, s := range d.socks {
 		if !want[ap] {
@@ -83,6 +86,9 @@ func (d *Daemon) listen() error {
 		}
 		d.socks[ap] = s
 		d.log.Logf("adding interface %s", ap)
+		if d.isNATTSocket(ap) {
+			d.nattSocketOpened(s, ap)
+		}
 		d.wg.Add(1)
 		go d.readLoop(s, ap)
 	}
@@ -121,13 +127,24 @@ func (d *Daemon) listening() []netip.AddrPort {
 func (d *Daemon) readLoop(s *net.UDPConn, local netip.AddrPort) {
 	defer d.wg.Done()
 	buf := make([]byte, maxDatagram)
+	natt := d.isNATTSocket(local)
 	for {
 		n, from, err := s.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return
 		}
-		b := append([]byte(nil), buf[:n]...)
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		pkt := buf[:n]
+		if natt {
+			var why string
+			if pkt, why = fromNATTSocket(pkt); pkt == nil {
+				if d.cfg.Debug&(DebugNATT|DebugRaw) != 0 {
+					d.log.Debugf("NAT-T: %s from %s on %s ignored", why, from, local)
+				}
+				continue
+			}
+		}
+		b := append([]byte(nil), pkt...)
 		select {
 		case d.events <- packetEvent{b: b, from: from, to: local}:
 		default:

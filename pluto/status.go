@@ -22,6 +22,7 @@ func (d *Daemon) status(w *whackConn) {
 	out("%%myid = %s", myid)
 	out("debug %s", d.cfg.Debug)
 	out("kernel %s", d.kernel.Name())
+	out("%s", d.nattStatus())
 	out(" ")
 	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {
 		d.connStatus(c, out)
@@ -120,7 +121,7 @@ func (d *Daemon) stateStatus(st *fsm.State, out func(string, ...any)) {
 	}
 	out("#%d: %q:%d %s (%s); %s%s", st.Serial, name, st.Remote.Port(), st.Kind, st.Kind.Story(), timer, extra)
 	if st.Kind.IsISAKMPEstablished() {
-		out("#%d: %q %s", st.Serial, name, st.P1.Alg.String())
+		out("#%d: %q %s%s", st.Serial, name, st.P1.Alg.String(), nattStateStatus(st))
 	}
 	if sa := st.IPsec; sa != nil && st.Kind.IsIPsecEstablished() {
 		proto := "esp"
@@ -134,7 +135,11 @@ func (d *Daemon) stateStatus(st *fsm.State, out func(string, ...any)) {
 		if sa.Mode != 1 {
 			mode = "transport"
 		}
-		out("#%d: %q %s.%x@%s %s.%x@%s %s%s", st.Serial, name, proto, sa.OutboundSPI, sa.Remote.Addr(),
-			proto, sa.InboundSPI, sa.Local.Addr(), mode, xfrm)
+		encap := ""
+		if sa.Encap {
+			encap = fmt.Sprintf(" in UDP %d->%d", sa.Local.Port(), sa.Remote.Port())
+		}
+		out("#%d: %q %s.%x@%s %s.%x@%s %s%s%s", st.Serial, name, proto, sa.OutboundSPI, sa.Remote.Addr(),
+			proto, sa.InboundSPI, sa.Local.Addr(), mode, xfrm, encap)
 	}
 }

@@ -177,6 +177,9 @@ type ISAKMPStatus struct {
 	Auth            string `json:"auth"`
 	LifetimeSeconds int64  `json:"lifetime_seconds"`
 	PeerID          string `json:"peer_id"`
+	// NATT is the NAT-T method and detection result ("RFC 3947
+	// (NAT-Traversal): i am NATed"); absent without NAT-T.
+	NATT string `json:"nat_traversal,omitempty"`
 }
 
 // IPsecStatus is the negotiated IPsec SA pair of a Quick Mode state.
@@ -192,6 +195,14 @@ type IPsecStatus struct {
 	LifetimeSeconds int64  `json:"lifetime_seconds"`
 	LocalClient     string `json:"local_client"`
 	RemoteClient    string `json:"remote_client"`
+	// UDPEncap is NAT-T's ESP in UDP, with the ports.
+	UDPEncap *UDPEncapStatus `json:"udp_encap,omitempty"`
+}
+
+// UDPEncapStatus is the UDP encapsulation of an IPsec SA through a NAT.
+type UDPEncapStatus struct {
+	LocalPort  uint16 `json:"local_port"`
+	RemotePort uint16 `json:"remote_port"`
 }
 
 // StateStatus is one state object.
@@ -328,6 +339,9 @@ func stateJSON(st *fsm.State, now time.Time) StateStatus {
 		if st.PeerID.Type != 0 {
 			is.PeerID = st.PeerID.String()
 		}
+		if st.NATT.Method != fsm.NATTNone {
+			is.NATT = st.NATT.Method.String() + ": " + st.NATT.Result()
+		}
 		ss.ISAKMP = is
 	}
 	if sa := st.IPsec; sa != nil && st.Kind.IsQuick() {
@@ -337,6 +351,9 @@ func stateJSON(st *fsm.State, now time.Time) StateStatus {
 			LocalClient: clientOr(sa.LocalNet, sa.Local).Net.String(), RemoteClient: clientOr(sa.RemoteNet, sa.Remote).Net.String()}
 		if sa.Mode == spec.EncapTunnel {
 			ip.Mode = "tunnel"
+		}
+		if sa.Encap {
+			ip.UDPEncap = &UDPEncapStatus{LocalPort: sa.Local.Port(), RemotePort: sa.Remote.Port()}
 		}
 		switch {
 		case sa.ESP != nil:

@@ -84,6 +84,24 @@ type KernelSA struct {
 	InboundKey, OutboundKey []byte
 	// Lifetime is the negotiated lifetime: the hard limit of the kernel SA.
 	Lifetime time.Duration
+	// Encap is NAT-T's ESP in UDP (RFC 3948, XFRM's UDP_ENCAP_ESPINUDP)
+	// between LocalPort and RemotePort; nil for plain ESP.
+	Encap *Encap
+}
+
+// Encap is the UDP encapsulation of an SA pair through a NAT.
+type Encap struct {
+	LocalPort, RemotePort uint16
+	// PeerOA is the peer's original address (NAT-OA, transport mode),
+	// when known.
+	PeerOA netip.Addr
+}
+
+// EncapUpdater is implemented by kernels that can move the UDP
+// encapsulation of an installed pair to new ports (a peer behind a NAT
+// whose mapping changed) without reinstalling it.
+type EncapUpdater interface {
+	UpdateEncap(sa *KernelSA) error
 }
 
 // NewKernelSA converts the state machine's SA pair for a connection. ah is
@@ -98,6 +116,9 @@ func NewKernelSA(sa *fsm.IPsecSA, conn string, reqid uint32, ah *proposal.AHAlg)
 			Local: sa.Local.Addr().Unmap(), Remote: sa.Remote.Addr().Unmap(),
 			LocalNet: clientOrHost(sa.LocalNet, sa.Local.Addr()), RemoteNet: clientOrHost(sa.RemoteNet, sa.Remote.Addr())},
 		ESP: sa.ESP, AH: ah, InboundKey: sa.InboundKey, OutboundKey: sa.OutboundKey, Lifetime: sa.Lifetime,
+	}
+	if sa.Encap {
+		k.Encap = &Encap{LocalPort: sa.Local.Port(), RemotePort: sa.Remote.Port(), PeerOA: sa.PeerOA}
 	}
 	var err error
 	if k.InboundSPI, err = SPIValue(sa.InboundSPI); err != nil {
@@ -291,6 +312,25 @@ func (k *NoStack) Install(sa *KernelSA, inboundOnly bool) error {
 	defer k.mu.Unlock()
 	k.sas[sa.InboundSPI] = sa
 	return nil
+}
+
+// UpdateEncap implements EncapUpdater: the recorded pair takes the new
+// ports.
+func (k *NoStack) UpdateEncap(sa *KernelSA) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.sas[sa.InboundSPI] == nil {
+		return fmt.Errorf("kernel: no SA 0x%08x to update", sa.InboundSPI)
+	}
+	k.sas[sa.InboundSPI] = sa
+	return nil
+}
+
+// SA returns the recorded pair with this inbound SPI, or nil.
+func (k *NoStack) SA(inboundSPI uint32) *KernelSA {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.sas[inboundSPI]
 }
 
 // Delete implements Kernel.

@@ -460,6 +460,53 @@ func (x *XFRM) Delete(sa *KernelSA) error {
 	return errors.Join(errs...)
 }
 
+// UpdateEncap implements EncapUpdater: both states of the pair get the
+// new UDP ports (XFRM_MSG_UPDSA keeps keys, counters and replay state).
+func (x *XFRM) UpdateEncap(sa *KernelSA) error {
+	proto, err := xfrmProto(sa.Proto)
+	if err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	pair := x.sas[stateID{sa.Local, proto, sa.InboundSPI}]
+	if pair == nil {
+		return fmt.Errorf("kernel: no SA 0x%08x to update", sa.InboundSPI)
+	}
+	for _, in := range []bool{true, false} {
+		st, err := buildState(sa, in)
+		if err != nil {
+			return err
+		}
+		if in && pair.in == nil || !in && pair.out == nil {
+			continue
+		}
+		if err := x.h.XfrmStateUpdate(st); err != nil {
+			return stateErr("update", sa, st, err)
+		}
+		if in {
+			pair.in = st
+		} else {
+			pair.out = st
+		}
+	}
+	return nil
+}
+
+// SetUDPEncap makes the kernel take ESP out of UDP datagrams arriving on
+// the NAT-T socket c (setsockopt SOL_UDP UDP_ENCAP UDP_ENCAP_ESPINUDP, as
+// libreswan and strongSwan do); IKE messages, which start with the
+// non-ESP marker, still reach the socket, keepalives do not.
+func SetUDPEncap(c syscall.RawConn) error {
+	var serr error
+	if err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_ENCAP, unix.UDP_ENCAP_ESPINUDP)
+	}); err != nil {
+		return err
+	}
+	return serr
+}
+
 // Route implements Kernel: the outbound policy without an SA. Traffic it
 // catches is held and the kernel sends an ACQUIRE.
 func (x *XFRM) Route(p *KernelPolicy) error {

@@ -207,6 +207,18 @@ func buildState(sa *KernelSA, inbound bool) (*netlink.XfrmState, error) {
 	if sa.Compress && sa.Tunnel() {
 		st.Mode, st.Selector = netlink.XFRM_MODE_TRANSPORT, nil
 	}
+	if e := sa.Encap; e != nil {
+		// NAT-T: ESP in UDP; the socket on LocalPort has UDP_ENCAP set
+		// (SetUDPEncap) so that the kernel takes the inbound packets.
+		st.Encap = &netlink.XfrmStateEncap{Type: netlink.XFRM_ENCAP_ESPINUDP,
+			SrcPort: int(e.LocalPort), DstPort: int(e.RemotePort)}
+		if inbound {
+			st.Encap.SrcPort, st.Encap.DstPort = int(e.RemotePort), int(e.LocalPort)
+		}
+		if e.PeerOA.IsValid() {
+			st.Encap.OriginalAddress = ipOf(e.PeerOA)
+		}
+	}
 	switch sa.Proto {
 	case spec.ProtoESP:
 		st.Crypt, st.Auth, st.Aead, err = espAlgs(sa.ESP, key)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 
 	"goswan/spec"
 )
@@ -35,3 +36,8 @@ func (x *XFRM) Route(p *KernelPolicy) error                                { ret
 func (x *XFRM) Unroute(p *KernelPolicy) error                              { return errNotLinux }
 func (x *XFRM) Updown(u *Updown) error                                     { return nil }
 func (x *XFRM) Close() error                                               { return nil }
+
+func (x *XFRM) UpdateEncap(sa *KernelSA) error { return errNotLinux }
+
+// SetUDPEncap fails: the kernel's ESP-in-UDP decapsulation is Linux's.
+func SetUDPEncap(c syscall.RawConn) error { return errNotLinux }
