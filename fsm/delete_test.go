@@ -28,6 +28,9 @@ func TestTerminateSendsDeletes(t *testing.T) {
 		if len(e.deleted) != 1 || e.deleted[0] != e.installed[0] {
 			t.Errorf("kernel: %d installed, %d deleted", len(e.installed), len(e.deleted))
 		}
+		if len(e.failed) != 0 { // established SAs deleted: no failure
+			t.Errorf("NegotiationFailed for %q", e.failed)
+		}
 		checkIndexes(t, e.m)
 	}
 	if !east.hasLine(0, `"west-east" #2: received Delete SA payload: deleting IPSEC State #2`) ||
@@ -281,6 +284,9 @@ func TestInstallFailure(t *testing.T) {
 				if len(installed) != 1 || len(peer.deleted) != 1 || peer.deleted[0] != installed[0] {
 					t.Errorf("peer installed %d, deleted %d", len(installed), len(peer.deleted))
 				}
+			}
+			if side != "responder" && (len(e.failed) != 1 || !strings.HasPrefix(e.failed[0], "#2 STATE_QUICK_")) {
+				t.Errorf("NegotiationFailed for %q", e.failed)
 			}
 			n.afterAll(t)
 			if !west.wasReleased(w) {

@@ -291,6 +291,10 @@ func TestPeerNotRunning(t *testing.T) {
 		if len(west.released) != 1 || west.released[0] != w {
 			t.Errorf("tries=%d: released %v", tries, west.released)
 		}
+		// The Env hears that the negotiation failed (each attempt).
+		if strings.Join(west.failed, ", ") != "#1 STATE_MAIN_I1" {
+			t.Errorf("tries=%d: NegotiationFailed for %q", tries, west.failed)
+		}
 		if tries == 1 {
 			if countStates(west.m, nil) != 0 {
 				t.Errorf("states left: %s", stateSummary(west.m))
@@ -316,6 +320,9 @@ func TestPeerNotRunning(t *testing.T) {
 		}
 		if len(west.released) != 1 {
 			t.Errorf("released %v", west.released)
+		}
+		if strings.Join(west.failed, ", ") != "#1 STATE_MAIN_I1, #2 STATE_MAIN_I1" {
+			t.Errorf("NegotiationFailed for %q", west.failed)
 		}
 		checkIndexes(t, west.m)
 	}

@@ -142,6 +142,17 @@ type Env interface {
 	Delete(st *State, sa *IPsecSA)
 }
 
+// FailureWatcher is implemented by an Env that wants to know when a
+// negotiation ends without an SA (pluto's routing: a connection whose
+// %trap started it goes back to its trap). The machine calls
+// NegotiationFailed after it has deleted a state that never became
+// established — retransmissions exhausted, refused by the peer or by the
+// kernel, timed out, or superseded; a new keying attempt (keyingtries)
+// is started after the call.
+type FailureWatcher interface {
+	NegotiationFailed(st *State)
+}
+
 // KeyLogger is implemented by an Env that wants the key material of every
 // SA it negotiates (pluto's --keylog, for Wireshark and ikedump). The
 // machine calls it only when the Env implements it; nothing else ever sees
@@ -645,6 +656,9 @@ func (m *Machine) deleteState(st *State, notify bool) {
 		w := st.Whack
 		st.Whack = nil
 		m.release(w)
+	}
+	if fw, ok := m.env.(FailureWatcher); ok && !st.Kind.IsISAKMPEstablished() && !st.Kind.IsIPsecEstablished() {
+		fw.NegotiationFailed(st)
 	}
 }
 

@@ -51,6 +51,7 @@ type testEnv struct {
 	rng       io.Reader  // deterministic randomness when set
 	spi       uint32
 	spiAddrs  []string // "PROTO src->dst" of each AllocSPI
+	failed    []string // "#serial KIND" of each NegotiationFailed
 	sent      int
 }
 
@@ -124,6 +125,9 @@ func (e *testEnv) Install(st *State, sa *IPsecSA, inboundOnly bool) error {
 	return nil
 }
 func (e *testEnv) Delete(st *State, sa *IPsecSA) { e.deleted = append(e.deleted, sa) }
+func (e *testEnv) NegotiationFailed(st *State) {
+	e.failed = append(e.failed, fmt.Sprintf("#%d %s", st.Serial, st.Kind))
+}
 
 // whackLines are the lines a whack attached as w saw.
 func (e *testEnv) whackLines(w any) []string {

@@ -230,6 +230,7 @@ func (d *Daemon) run() {
 			d.handleEvent(ev)
 		case <-timer.C:
 			d.m.Tick(d.cfg.Now())
+			d.afterEvent()
 		case <-keepalive:
 			d.sendKeepalives()
 		case <-d.done:
@@ -251,6 +252,7 @@ func (d *Daemon) handleEvent(ev any) {
 	case funcEvent:
 		e()
 	}
+	d.afterEvent()
 }
 
 func (d *Daemon) armTimer(t *time.Timer) {

@@ -37,6 +37,9 @@ type kernelGlue struct {
 	table    routing.Table
 	up       map[upKey]bool // SA pairs whose up-* has run
 	watching bool           // ACQUIREs are reported
+	// gaveUp names the connections, waiting for an on-demand negotiation
+	// (RoutedHold), of which a negotiation failed during this event.
+	gaveUp map[string]bool
 }
 
 type upKey struct {
@@ -435,22 +438,39 @@ func (d *Daemon) negotiating(name string) bool {
 	return false
 }
 
-// sweepHolds tells the table of the negotiations started by a trap that
-// have given up (no state of the connection left negotiating): the
-// connection is back to its trap, and the next traffic caught tries again.
-func (d *Daemon) sweepHolds() {
-	for _, name := range d.kg.table.Names() {
-		if rc, _ := d.kg.table.Get(name); rc.State == routing.RoutedHold && !d.negotiating(name) {
-			d.kdebug("%q: negotiation started on demand has given up", name)
+// NegotiationFailed implements fsm.FailureWatcher: a state of st's
+// connection was deleted before it was established. A connection waiting
+// for the negotiation its trap started is noted; afterEvent decides.
+func (d *Daemon) NegotiationFailed(st *fsm.State) {
+	if st.Conn == nil {
+		return
+	}
+	name := connKey(st.Conn)
+	if rc, ok := d.kg.table.Get(name); ok && rc.State == routing.RoutedHold {
+		if d.kg.gaveUp == nil {
+			d.kg.gaveUp = map[string]bool{}
+		}
+		d.kg.gaveUp[name] = true
+	}
+}
+
+// afterEvent runs once the machine has finished with an event: a
+// connection whose on-demand negotiation failed, and that no new keying
+// attempt is negotiating, is back to its trap (the routing table's
+// NegotiationFailed), so that the next traffic caught tries again.
+func (d *Daemon) afterEvent() {
+	for name := range d.kg.gaveUp {
+		if rc, ok := d.kg.table.Get(name); ok && rc.State == routing.RoutedHold && !d.negotiating(name) {
+			d.log.Logf("%q: negotiation started on demand has failed; back to the trap (%%trap)", name)
 			d.rtDo(d.kg.table.NegotiationFailed(name), rtCtx{cur: name})
 		}
 	}
+	clear(d.kg.gaveUp)
 }
 
 // acquire initiates the routed connection whose trap caught traffic,
 // unless it is negotiating or established already.
 func (d *Daemon) acquire(a routing.Acquire) {
-	d.sweepHolds()
 	name, ok := d.kg.reqids.Lookup(a.ReqID)
 	c := d.connByKey(name)
 	if !ok || c == nil {
@@ -525,7 +545,6 @@ func (d *Daemon) routeState(c *Connection) (routing.RouteState, uint64) {
 	if !ok {
 		return routing.Unrouted, 0
 	}
-	d.sweepHolds()
 	rc, _ := d.kg.table.Get(name)
 	return rc.State, rc.EroutedBy
 }

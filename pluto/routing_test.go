@@ -324,7 +324,8 @@ func (k *acqKernel) acquire(t *testing.T, reqid uint32) {
 }
 
 // TestAcquireRouteStates: traffic caught by the trap starts a negotiation
-// (erouted HOLD while it runs); one that gives up puts the trap back; one
+// (erouted HOLD while it runs); one that gives up puts the trap back (the
+// machine tells the daemon, fsm.FailureWatcher: nothing else looks); one
 // that succeeds erouts the connection.
 func TestAcquireRouteStates(t *testing.T) {
 	const rt = 40 * time.Millisecond
