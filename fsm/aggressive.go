@@ -50,10 +50,10 @@ func (m *Machine) aggrOutI1(c *Conn, whack any, try int, replacing bool) {
 		m.log(st, 3, "Aggressive Mode with a pre-shared key: the responder's HASH_R exposes the key to offline guessing")
 	}
 	st.k.gxi, st.k.ni = st.k.dh.Public(), m.random(nonceLen)
-	sa := proposal.BuildPhase1SA(c.P1)
+	sa := proposal.BuildPhase1SA(c.phase1Policy(true))
 	id := m.localIDPayload(st)
 	ps := []payloads.Payload{sa, &payloads.KE{Data: st.k.gxi}, &payloads.Nonce{Data: st.k.ni}, id}
-	ps = append(append(ps, m.crPayloads(st)...), &payloads.VendorID{Data: dpdVendorID})
+	ps = append(append(ps, m.crPayloads(st)...), c.vendorIDs()...)
 	chain := payloads.EncodePayloads(append(ps, m.nattVIDs(st)...))
 	st.k.saiB = bytes.Clone(sa.Body())
 	h := payloads.Header{ICookie: st.ICookie, Version: payloads.Version, Exchange: spec.ExchangeAggressive}
@@ -95,7 +95,8 @@ func aggrInI1OutR1(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	ps := []payloads.Payload{ch.Reply, &payloads.KE{Data: k.gxr}, &payloads.Nonce{Data: k.nr}, ours}
-	ps = append(append(ps, m.certPayloads(st, true)...), auth, &payloads.VendorID{Data: dpdVendorID})
+	ps = append(append(ps, m.certPayloads(st, true)...), auth)
+	ps = append(ps, st.Conn.vendorIDs()...)
 	ps = append(ps, m.nattVIDs(st)...)
 	md.setReply(spec.PayloadSA, payloads.EncodePayloads(append(ps, m.natdPayloads(st, md.To, md.From)...)))
 	return nil
@@ -106,7 +107,7 @@ func aggrInI1OutR1(m *Machine, st *State, md *Digest) error {
 func aggrInR1OutI2(m *Machine, st *State, md *Digest) error {
 	c := st.Conn
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
-	ch, err := proposal.AcceptPhase1Reply(sa, c.P1, m.cfg.MaxIKELifetime)
+	ch, err := proposal.AcceptPhase1Reply(sa, c.phase1Policy(true), m.cfg.MaxIKELifetime)
 	if err != nil {
 		return proposalErr(err)
 	}

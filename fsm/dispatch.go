@@ -28,6 +28,8 @@ import (
 type NotifyError struct {
 	Notify spec.NotifyType
 	Reason string
+	// Fatal deletes the state, telling the peer (an XAUTH failure).
+	Fatal bool
 }
 
 func (e *NotifyError) Error() string { return e.Reason }
@@ -62,6 +64,8 @@ func (m *Machine) HandlePacket(now time.Time, b []byte, from, to netip.AddrPort)
 		m.quickPacket(md, b)
 	case spec.ExchangeInfo:
 		m.infoPacket(md, b)
+	case spec.ExchangeModeCfg:
+		m.transactionPacket(md, b)
 	default:
 		m.logPacket(from, 3, "dropping packet with unsupported exchange type %s", h.Exchange)
 	}
@@ -200,7 +204,7 @@ func (m *Machine) infoPacket(md *Digest, raw []byte) {
 	}
 	encrypted := h.Flags&spec.FlagEncryption != 0
 	if !encrypted {
-		if p1 != nil && p1.Kind.IsISAKMPEstablished() {
+		if p1 != nil && p1.Kind.IsISAKMPKeyed() {
 			m.log(p1, 3, "Informational Exchange message must be encrypted; dropped")
 			return
 		}
@@ -217,7 +221,7 @@ func (m *Machine) infoPacket(md *Digest, raw []byte) {
 		m.logPacket(md.From, 3, "Informational Exchange is for an unknown (expired?) SA with MSGID:0x%08x; dropped", h.MessageID)
 		return
 	}
-	if p1.k == nil || p1.k.encKey == nil || !p1.Kind.IsISAKMPEstablished() {
+	if p1.k == nil || p1.k.encKey == nil || !p1.Kind.IsISAKMPKeyed() {
 		m.log(p1, 3, "encrypted Informational Exchange message is invalid because no key is known; dropped")
 		return
 	}
@@ -281,48 +285,49 @@ func authOrAll(a spec.AuthMethod) AuthSet {
 	return AuthSetAll
 }
 
-// process runs the row for st on md and commits the transition.
-func (m *Machine) process(st *State, md *Digest, raw []byte) {
+// process runs the row for st on md and commits the transition; it
+// reports whether the transition was committed.
+func (m *Machine) process(st *State, md *Digest, raw []byte) bool {
 	row := rowFor(st.Kind, authOrAll(st.Auth))
 	if row == nil {
 		m.log(st, 3, "no transition from %s for this authentication method; dropped", st.Kind)
-		return
+		return false
 	}
 	encrypted := md.Msg.Header.Flags&spec.FlagEncryption != 0
 	switch {
 	case row.Flags&FlagInputEncrypted != 0 && !encrypted:
 		m.log(st, 3, "packet rejected: should have been encrypted")
-		return
+		return false
 	case row.Flags&FlagInputEncrypted == 0 && encrypted && row.Flags&FlagFirstEncryptedInput == 0:
 		// (A row with FE but not IE takes either: the last Aggressive Mode
 		// message is encrypted by some peers and not by others.)
 		m.log(st, 3, "packet rejected: should not have been encrypted")
-		return
+		return false
 	}
 	if encrypted {
 		if st.k == nil || st.k.encKey == nil && st.Parent == nil {
 			m.log(st, 3, "discarding encrypted message: no keys yet")
-			return
+			return false
 		}
-		next, err := m.decrypt(st, md, st.k.iv)
+		next, err := m.decrypt(st, md, *st.k.chain(md.Msg.Header.Exchange))
 		if err != nil {
 			m.reject(st, md, row, notifyErr(spec.PayloadMalformed, "%v", err))
-			return
+			return false
 		}
 		st.k.newIV = next
 	}
 	if err := m.checkPayloads(row, md); err != nil {
 		m.reject(st, md, row, err)
-		return
+		return false
 	}
 	if row.To == StateUndefined {
 		if err := row.Processor(m, st, md); err != nil {
 			m.log(st, 3, "%v", err)
 		}
-		return
+		return false
 	}
 	if m.offload(st, row, md, raw) {
-		return // processed when the DH work is done
+		return false // processed (and committed) when the DH work is done
 	}
 	err := row.Processor(m, st, md)
 	if st.k != nil && st.k.pre != nil {
@@ -331,7 +336,7 @@ func (m *Machine) process(st *State, md *Digest, raw []byte) {
 	}
 	if err != nil {
 		m.reject(st, md, row, err)
-		return
+		return false
 	}
 	if row.Flags&(FlagInputEncrypted|FlagFirstEncryptedInput) != 0 {
 		// Authenticated: a peer behind a NAT may have moved.
@@ -340,10 +345,11 @@ func (m *Machine) process(st *State, md *Digest, raw []byte) {
 	if md.install != nil {
 		if err := m.env.Install(st, md.install, md.inboundOnly); err != nil {
 			m.installFailed(st, err)
-			return
+			return false
 		}
 	}
 	m.commit(st, md, row, raw)
+	return true
 }
 
 // installFailed ends the Quick Mode st whose SA pair the kernel (or the
@@ -429,12 +435,17 @@ func (m *Machine) reject(st *State, md *Digest, row *Row, err error) {
 		switch {
 		case st.Kind.IsQuick() && st.Parent != nil:
 			m.sendEncryptedNotify(st.Parent, ne.Notify, st.MsgID)
+		case st.Kind.IsPhase15():
+			m.sendEncryptedNotify(st, ne.Notify, st.k.txMsgID)
 		default:
 			m.sendClearNotifyFor(st, ne.Notify)
 		}
 	}
 	if st.Kind == StateMainR0 || st.Kind == StateQuickR0 {
 		m.deleteState(st, false)
+	}
+	if ne.Fatal {
+		m.deleteState(st, true)
 	}
 }
 
@@ -450,10 +461,13 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 	st.lastRecv = append(st.lastRecv[:0], raw...)
 	st.dupReplies = 0
 	if st.k != nil && st.k.newIV != nil {
-		st.k.iv, st.k.newIV = st.k.newIV, nil
+		*st.k.chain(md.Msg.Header.Exchange), st.k.newIV = st.k.newIV, nil
 	}
-	if row.Flags&FlagReply != 0 {
+	st.txAnswered = false
+	if row.Flags&FlagReply != 0 && md.replyFirst != spec.PayloadNone {
+		// (A ModeCfg client answers a SET with an ACK, a REPLY with nothing.)
 		m.sendReply(st, md, row.Flags&FlagOutputEncrypted != 0)
+		st.txAnswered = md.replyMsgID == 0
 	}
 	if from == StateMainR1 || from == StateAggrR1 {
 		// No longer reachable by the initiator cookie alone.
@@ -485,7 +499,12 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 		st.P1.Reply, st.P2.Reply = nil, nil
 	}
 	if st.Kind.IsISAKMPEstablished() {
-		m.afterISAKMPEstablished(st)
+		if from.IsPhase1() {
+			m.afterISAKMPEstablished(st)
+		}
+		if m.phase15(st) {
+			return // XAUTH or ModeCfg first: Quick Mode waits
+		}
 	}
 	if row.Flags&FlagReleasePendingP2 != 0 && st.Kind.IsISAKMPEstablished() {
 		m.releasePending(st)
@@ -528,6 +547,9 @@ func (m *Machine) sendReply(st *State, md *Digest, encrypt bool) {
 		ICookie: st.ICookie, RCookie: st.RCookie, Version: payloads.Version,
 		Exchange: md.Msg.Header.Exchange, MessageID: md.Msg.Header.MessageID,
 	}
+	if md.replyMsgID != 0 {
+		h.MessageID = md.replyMsgID
+	}
 	st.lastSent = m.frame(st, h, md.replyFirst, md.reply, encrypt)
 	m.env.Send(st.lastSent, st.Local, st.Remote)
 }
@@ -545,8 +567,9 @@ func (m *Machine) frame(st *State, h payloads.Header, first spec.PayloadType, ch
 		if st.Parent != nil {
 			key = st.Parent.k.encKey
 		}
-		ct, next := k.cipher.Encrypt(key, k.iv, chain)
-		k.iv = next
+		iv := k.chain(h.Exchange)
+		ct, next := k.cipher.Encrypt(key, *iv, chain)
+		*iv = next
 		body = ct
 	}
 	h.Length = uint32(spec.HeaderLen + len(body))

@@ -116,7 +116,7 @@ func (m *Machine) findIPsec(p1 *State, proto spec.ProtocolID, spi []byte) *State
 // sendInfo sends a protected Informational message on ISAKMP SA p1 carrying
 // payload (a Notify or Delete), with its own message ID and IV.
 func (m *Machine) sendInfo(p1 *State, payload payloads.Payload) {
-	if p1 == nil || !p1.Kind.IsISAKMPEstablished() || p1.k == nil || p1.k.encKey == nil {
+	if p1 == nil || !p1.Kind.IsISAKMPKeyed() || p1.k == nil || p1.k.encKey == nil {
 		return
 	}
 	k := p1.k
@@ -143,7 +143,7 @@ func (m *Machine) sendDelete(st *State) {
 		m.log(st, 0, "deleting IPsec SA %s 0x%x", protoShort(st.IPsec.Proto), st.IPsec.InboundSPI)
 		m.sendInfo(p1, &payloads.Delete{DOI: spec.DOIIPsec, Protocol: st.IPsec.Proto,
 			SPISize: uint8(len(st.IPsec.InboundSPI)), SPIs: [][]byte{st.IPsec.InboundSPI}})
-	case st.Kind.IsISAKMPEstablished():
+	case st.Kind.IsISAKMPKeyed():
 		spi := append(bytes.Clone(st.ICookie[:]), st.RCookie[:]...)
 		m.sendInfo(st, &payloads.Delete{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP, SPISize: 16, SPIs: [][]byte{spi}})
 	}

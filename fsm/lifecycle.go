@@ -31,8 +31,11 @@ func isDPDVendorID(b []byte) bool {
 // noteVendorIDs records what the peer's Vendor IDs announce.
 func noteVendorIDs(st *State, md *Digest) {
 	for _, p := range md.Msg.All(spec.PayloadVID) {
-		if v, ok := p.(*payloads.VendorID); ok && isDPDVendorID(v.Data) {
-			st.peerDPD = true
+		if v, ok := p.(*payloads.VendorID); ok {
+			if isDPDVendorID(v.Data) {
+				st.peerDPD = true
+			}
+			noteXAuthVendorID(st, v.Data)
 		}
 	}
 }

@@ -58,6 +58,16 @@ type Conn struct {
 	// X.509 (x509.go): our certificate (DER) and when to send it.
 	LocalCert []byte
 	SendCert  SendCert
+	// Remote access (xauth.go): our roles in XAUTH and ModeCfg after
+	// phase 1 (pluto's --xauthserver/--xauthclient, --modecfgserver/
+	// --modecfgclient of our end), the client pulling its configuration
+	// with a REQUEST (--modecfgpull) instead of the server pushing a SET,
+	// and what a ModeCfg server hands out besides the peer's address (the
+	// peer's --client, a single IPv4 host): --modecfgdns1/2, --modecfgwins1/2.
+	XAuthServer, XAuthClient     bool
+	ModeCfgServer, ModeCfgClient bool
+	ModeCfgPull                  bool
+	ModeCfgDNS, ModeCfgWINS      []netip.Addr
 }
 
 // key identifies a connection or instance.
@@ -277,6 +287,14 @@ type State struct {
 	// NAT traversal of an ISAKMP SA (natt.go).
 	NATT  NATT
 	gotCR bool // the peer sent a CR payload (x509.go)
+	// XAUTH and ModeCfg (xauth.go).
+	peerXAuth   bool          // the peer sent the XAUTH Vendor ID
+	xauthDone   bool          // XAUTH finished (successfully, or the SA is being deleted)
+	xauthFailed bool          // server: the STATUS sent was FAIL
+	modecfgDone bool          // ModeCfg finished
+	txAnswered  bool          // lastSent answers lastRecv (a transaction duplicate is answered)
+	XAuthUser   string        // the XAUTH user name (server: as received and accepted)
+	Lease       *ModeCfgLease // the ModeCfg configuration received (client) or handed out (server)
 }
 
 // timer is one armed event of a state, an entry of the machine's heap.
@@ -304,6 +322,19 @@ type keys struct {
 	newIV  []byte // chain after the message being processed (committed on success)
 	gxyQM  []byte
 	pre    *dhResult // DH work done off the machine's goroutine (flood.go)
+	// The XAUTH/ModeCfg Transaction exchange in progress: its message ID
+	// and IV chain (each exchange starts from the phase-1 IV, iv above,
+	// which it leaves alone for Quick Mode and Informational).
+	txMsgID uint32
+	txIV    []byte
+}
+
+// chain is the IV chain a message of exchange x continues.
+func (k *keys) chain(x spec.ExchangeType) *[]byte {
+	if x == spec.ExchangeModeCfg {
+		return &k.txIV
+	}
+	return &k.iv
 }
 
 // shed drops what an established SA no longer needs: the DH private value,
@@ -351,6 +382,9 @@ type Digest struct {
 	// An IPsec SA the commit step installs before the reply is sent.
 	install     *IPsecSA
 	inboundOnly bool
+	// replyMsgID, when set, sends the reply as the first message of a new
+	// exchange with this message ID (XAUTH: the STATUS after the REPLY).
+	replyMsgID uint32
 }
 
 // reply sets the payload chain to send back.
@@ -553,6 +587,11 @@ func (m *Machine) fire(st *State, ev Event) {
 	case EventRetransmit:
 		m.retransmit(st)
 	case EventSADiscard:
+		if st.Kind.IsPhase15() {
+			m.log(st, 3, "%s: the peer did not continue XAUTH/ModeCfg; deleting the ISAKMP SA", st.Kind)
+			m.deleteState(st, true)
+			return
+		}
 		m.debug(st, "discarding half-open state %s", st.Kind)
 		m.deleteState(st, false)
 	case EventSAReplace:
@@ -601,7 +640,7 @@ func (m *Machine) retransmit(st *State) {
 		m.initiate(c, nil, try)
 		return
 	}
-	m.deleteState(st, false)
+	m.deleteState(st, st.Kind.IsPhase15())
 }
 
 func fmtDuration(d time.Duration) string {

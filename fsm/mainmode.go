@@ -57,8 +57,8 @@ func (m *Machine) mainOutI1(c *Conn, whack any, try int, replacing bool) {
 	st.ICookie = m.newCookie()
 	st.Local, st.Remote = c.Local, c.Remote
 	st.k = &keys{}
-	sa := proposal.BuildPhase1SA(c.P1)
-	chain := payloads.EncodePayloads(append([]payloads.Payload{sa, &payloads.VendorID{Data: dpdVendorID}}, m.nattVIDs(st)...))
+	sa := proposal.BuildPhase1SA(c.phase1Policy(true))
+	chain := payloads.EncodePayloads(append(append([]payloads.Payload{sa}, c.vendorIDs()...), m.nattVIDs(st)...))
 	st.k.saiB = bytes.Clone(sa.Body())
 	h := payloads.Header{ICookie: st.ICookie, Version: payloads.Version, Exchange: spec.ExchangeIDProt}
 	st.lastSent = m.frame(st, h, spec.PayloadSA, chain, false)
@@ -115,7 +115,7 @@ func mainInI1OutR1(m *Machine, st *State, md *Digest) error {
 	if err != nil {
 		return err
 	}
-	md.setReply(spec.PayloadSA, payloads.EncodePayloads(append([]payloads.Payload{ch.Reply, &payloads.VendorID{Data: dpdVendorID}}, m.nattVIDs(st)...)))
+	md.setReply(spec.PayloadSA, payloads.EncodePayloads(append(append([]payloads.Payload{ch.Reply}, st.Conn.vendorIDs()...), m.nattVIDs(st)...)))
 	return nil
 }
 
@@ -124,7 +124,7 @@ func mainInI1OutR1(m *Machine, st *State, md *Digest) error {
 // SAi_b kept for the authentication hashes.
 func (m *Machine) selectPhase1(st *State, md *Digest) (proposal.Phase1Choice, error) {
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
-	ch, err := proposal.SelectPhase1(sa, st.Conn.P1, m.cfg.MaxIKELifetime)
+	ch, err := proposal.SelectPhase1(sa, st.Conn.phase1Policy(false), m.cfg.MaxIKELifetime)
 	if err != nil {
 		return ch, proposalErr(err)
 	}
@@ -141,7 +141,7 @@ func (m *Machine) selectPhase1(st *State, md *Digest) (proposal.Phase1Choice, er
 // and sends its DH value and nonce.
 func mainInR1OutI2(m *Machine, st *State, md *Digest) error {
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
-	ch, err := proposal.AcceptPhase1Reply(sa, st.Conn.P1, m.cfg.MaxIKELifetime)
+	ch, err := proposal.AcceptPhase1Reply(sa, st.Conn.phase1Policy(true), m.cfg.MaxIKELifetime)
 	if err != nil {
 		return proposalErr(err)
 	}

@@ -53,6 +53,7 @@ type testEnv struct {
 	spiAddrs  []string // "PROTO src->dst" of each AllocSPI
 	failed    []string // "#serial KIND" of each NegotiationFailed
 	sent      int
+	ra        remoteAccess // XAUTH credentials and ModeCfg leases (xauth_test.go)
 }
 
 func (e *testEnv) Send(b []byte, from, to netip.AddrPort) {

@@ -23,10 +23,12 @@ func RenderMarkdown() string {
 	b.WriteString("is sent and the *Timer* is armed; when it fails nothing changes (a half-open responder\n")
 	b.WriteString("state, R0, is deleted). A row without *To* changes nothing: it answers duplicates or\n")
 	b.WriteString("logs an unexpected message. The first message of each exchange is sent outside the\n")
-	b.WriteString("table, by `main_outI1` and `quick_outI1`.\n\n")
+	b.WriteString("table, by `main_outI1` and `quick_outI1`; the XAUTH and ModeCfg states are entered when\n")
+	b.WriteString("phase 1 completes (see the diagram).\n\n")
 	b.WriteString("*Flags*: I we are the initiator, FE first encrypted input (keys must be ready),\n")
 	b.WriteString("IE input encrypted, OE output encrypted, D answer a byte-identical duplicate with our\n")
-	b.WriteString("last message (at most twice), R send a reply, P2 start the pending Quick Mode.\n\n")
+	b.WriteString("last message (at most twice), R send a reply (a ModeCfg client acknowledges a SET, not a\n")
+	b.WriteString("REPLY), P2 start the pending Quick Mode.\n\n")
 	b.WriteString("*Timer* is what is armed in the new state. Where it differs from pluto's, pluto's is\n")
 	b.WriteString("given in brackets: responders never retransmit on their own (CVE-2016-5361), a\n")
 	b.WriteString("half-open state is discarded instead; established SAs expire at the end of their\n")
@@ -54,6 +56,8 @@ func RenderMarkdown() string {
 		{"Aggressive Mode, responder (--aggrmode)", func(r *Row) bool { return r.From.IsAggressive() && r.Flags&FlagInitiator == 0 }},
 		{"Quick Mode, initiator", func(r *Row) bool { return r.From.IsQuick() && r.Flags&FlagInitiator != 0 }},
 		{"Quick Mode, responder", func(r *Row) bool { return r.From.IsQuick() && r.Flags&FlagInitiator == 0 }},
+		{"XAUTH and ModeCfg, server", func(r *Row) bool { return isPhase15Row(r) && isServerKind(r.From) }},
+		{"XAUTH and ModeCfg, client", func(r *Row) bool { return isPhase15Row(r) && !isServerKind(r.From) }},
 		{"Informational", func(r *Row) bool { return r.From == StateInfo || r.From == StateInfoProtected }},
 	}
 	for _, s := range sections {
@@ -89,7 +93,7 @@ func RenderMarkdown() string {
 	b.WriteString("    [*] --> STATE_AGGR_R0: AI1 received for an --aggrmode connection\n")
 	seen := map[string]bool{}
 	for _, r := range Table {
-		if r.To == StateUndefined || !r.From.IsPhase1() {
+		if r.To == StateUndefined || !r.From.IsPhase1() && !r.From.IsPhase15() {
 			continue
 		}
 		line := fmt.Sprintf("    %s --> %s: %s\n", r.From, r.To, r.Name)
@@ -98,10 +102,15 @@ func RenderMarkdown() string {
 			b.WriteString(line)
 		}
 	}
+	b.WriteString("    STATE_MAIN_R3 --> STATE_XAUTH_R0: --xauthserver, xauth_send_request\n")
+	b.WriteString("    STATE_MAIN_I4 --> STATE_XAUTH_I0: --xauthclient, await the request\n")
+	b.WriteString("    STATE_MAIN_R3 --> STATE_MODE_CFG_R1: --modecfgserver (push), modecfg_send_set\n")
+	b.WriteString("    STATE_MAIN_R3 --> STATE_MODE_CFG_R0: --modecfgserver --modecfgpull, REQUEST received\n")
+	b.WriteString("    STATE_MAIN_I4 --> STATE_MODE_CFG_I1: --modecfgclient, modecfg_send_request (pull) or await the SET\n")
 	b.WriteString("    [*] --> STATE_QUICK_I1: P2 or whack initiate on an ISAKMP SA, quick_outI1\n")
 	b.WriteString("    [*] --> STATE_QUICK_R0: QI1 received on an ISAKMP SA\n")
 	for _, r := range Table {
-		if r.To == StateUndefined || r.From.IsPhase1() {
+		if r.To == StateUndefined || r.From.IsPhase1() || r.From.IsPhase15() {
 			continue
 		}
 		line := fmt.Sprintf("    %s --> %s: %s\n", r.From, r.To, r.Name)
@@ -141,3 +150,9 @@ func docPayloads(s PayloadSet) string {
 	}
 	return strings.Join(names, " ")
 }
+
+// isPhase15Row reports whether r is an XAUTH or ModeCfg row.
+func isPhase15Row(r *Row) bool { return r.From.IsPhase15() || r.From == StateModeCfgR2 }
+
+// isServerKind reports whether s is an XAUTH/ModeCfg server state.
+func isServerKind(s StateKind) bool { return s >= StateXAuthR0 && s <= StateModeCfgR2 }

@@ -42,7 +42,20 @@ const (
 	StateAggrI2 StateKind = 21
 	StateAggrR2 StateKind = 22
 
-	stateRoof StateKind = 23
+	// XAUTH (draft-beaulieu-ike-xauth-02) and ModeCfg (draft-dukes-ike-mode-cfg-02):
+	// Transaction exchanges on an authenticated ISAKMP SA ("phase 1.5").
+	// The ISAKMP SA's own state moves through these, as in pluto; Openswan
+	// 2.6.38 gives them the same numbers (whack codes 123..130).
+	StateXAuthR0   StateKind = 23 // server: REQUEST sent, expecting REPLY
+	StateXAuthR1   StateKind = 24 // server: STATUS (SET) sent, expecting ACK
+	StateModeCfgR0 StateKind = 25 // server: REQUEST received (pull)
+	StateModeCfgR1 StateKind = 26 // server: SET sent (push), expecting ACK
+	StateModeCfgR2 StateKind = 27 // server: ModeCfg done; the ISAKMP SA is established
+	StateModeCfgI1 StateKind = 28 // client: REQUEST sent (pull) or waiting for SET (push)
+	StateXAuthI0   StateKind = 29 // client: waiting for the REQUEST
+	StateXAuthI1   StateKind = 30 // client: REPLY sent, expecting STATUS (SET)
+
+	stateRoof StateKind = 31
 )
 
 var stateNames = [stateRoof]string{
@@ -52,6 +65,8 @@ var stateNames = [stateRoof]string{
 	"STATE_QUICK_R0", "STATE_QUICK_I1", "STATE_QUICK_R1", "STATE_QUICK_I2", "STATE_QUICK_R2",
 	"STATE_INFO", "STATE_INFO_PROTECTED",
 	"STATE_AGGR_R0", "STATE_AGGR_I1", "STATE_AGGR_R1", "STATE_AGGR_I2", "STATE_AGGR_R2",
+	"STATE_XAUTH_R0", "STATE_XAUTH_R1", "STATE_MODE_CFG_R0", "STATE_MODE_CFG_R1",
+	"STATE_MODE_CFG_R2", "STATE_MODE_CFG_I1", "STATE_XAUTH_I0", "STATE_XAUTH_I1",
 }
 
 // Story is what pluto says about a state (Openswan 2.6 lib/libpluto/pluto_constants.c).
@@ -79,6 +94,14 @@ var stateStories = [stateRoof]string{
 	"sent AR1, expecting AI2",
 	"sent AI2, ISAKMP SA established",
 	"ISAKMP SA established",
+	"XAUTH server - CFG_request sent, expecting CFG_reply",
+	"XAUTH status sent, expecting Ack",
+	"ModeCfg Reply sent",
+	"ModeCfg Set sent, expecting Ack",
+	"ModeCfg done, ISAKMP SA established",
+	"ModeCfg initiator - awaiting CFG_reply",
+	"XAUTH client - awaiting CFG_request",
+	"XAUTH client - awaiting CFG_set",
 }
 
 func (s StateKind) String() string {
@@ -98,8 +121,18 @@ func (s StateKind) Story() string {
 
 // IsISAKMPEstablished reports whether s is an established phase-1 state.
 func (s StateKind) IsISAKMPEstablished() bool {
-	return s == StateMainR3 || s == StateMainI4 || s == StateAggrI2 || s == StateAggrR2
+	return s == StateMainR3 || s == StateMainI4 || s == StateAggrI2 || s == StateAggrR2 || s == StateModeCfgR2
 }
+
+// IsPhase15 reports whether s is an XAUTH or ModeCfg state: the ISAKMP SA
+// is authenticated and keyed, but Quick Mode waits.
+func (s StateKind) IsPhase15() bool {
+	return s >= StateXAuthR0 && s <= StateXAuthI1 && s != StateModeCfgR2
+}
+
+// IsISAKMPKeyed reports whether an ISAKMP SA in s can protect messages:
+// established, or in XAUTH/ModeCfg.
+func (s StateKind) IsISAKMPKeyed() bool { return s.IsISAKMPEstablished() || s.IsPhase15() }
 
 // IsIPsecEstablished reports whether s is an established phase-2 state.
 func (s StateKind) IsIPsecEstablished() bool { return s == StateQuickI2 || s == StateQuickR2 }

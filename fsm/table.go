@@ -136,11 +136,13 @@ var (
 	vc   = Payloads(spec.PayloadVID, spec.PayloadCR)
 	natd = Payloads(spec.PayloadNATD, spec.PayloadNATDDraft)
 	qopt = Payloads(spec.PayloadKE, spec.PayloadID, spec.PayloadNATOA, spec.PayloadNATOADraft)
-	p    = Payloads
+
+	attrHash = Payloads(spec.PayloadAttr, spec.PayloadHash)
+	p        = Payloads
 )
 
 // Table is the IKEv1 transition table. Main Mode rows come first, then
-// Quick Mode, then Informational, as in pluto.
+// Aggressive Mode, Quick Mode, XAUTH and ModeCfg, then Informational.
 var Table = []Row{
 	// ---- Main Mode (RFC 2409 §5) ----
 	{From: StateMainR0, To: StateMainR1, Auth: AuthSetAll, Flags: FlagReply,
@@ -216,6 +218,39 @@ var Table = []Row{
 		Timeout: EventNull, Name: "unexpected", Flow: "(duplicate of QR1: answered with QI2)", Processor: unexpected},
 	{From: StateQuickR2, Auth: AuthSetAll, Flags: FlagEncrypted,
 		Timeout: EventNull, Name: "unexpected", Flow: "(nothing expected)", Processor: unexpected},
+
+	// ---- XAUTH (draft-beaulieu-ike-xauth-02) and ModeCfg (draft-dukes-ike-mode-cfg-02) ----
+	// Transaction exchanges on an established ISAKMP SA (xauth.go), whose
+	// own state moves through these. The first message of each exchange is
+	// sent outside the table when phase 1 (or XAUTH) completes
+	// (xauth_send_request -> XAUTH_R0, modecfg_send_set -> MODE_CFG_R1,
+	// modecfg_send_request -> MODE_CFG_I1), as is the client's wait for
+	// the server (-> XAUTH_I0, -> MODE_CFG_I1 when pushed); a REQUEST to a
+	// --modecfgpull server enters MODE_CFG_R0. Duplicates of the last
+	// Transaction message we answered are answered again in any state.
+	{From: StateXAuthR0, To: StateXAuthR1, Auth: AuthSetAll, Flags: FlagInitiator | FlagEncrypted | FlagReply,
+		Required: attrHash, Timeout: EventRetransmit,
+		Name: "xauth_inR0", Flow: "HDR*, HASH, ATTR(REPLY: name, password) --> HDR*, HASH, ATTR(SET: STATUS) (new M-ID)", Processor: xauthInR0},
+	{From: StateXAuthR1, To: StateMainR3, Auth: AuthSetAll, Flags: FlagInitiator | FlagEncrypted,
+		Required: attrHash, Timeout: EventSAReplace,
+		Name: "xauth_inR1", Flow: "HDR*, HASH, ATTR(ACK) --> (after FAIL: ISAKMP SA deleted)", Processor: xauthInR1},
+	{From: StateModeCfgR0, To: StateModeCfgR2, Auth: AuthSetAll, Flags: FlagEncrypted | FlagReply,
+		Required: attrHash, Timeout: EventSAReplace,
+		Name: "modecfg_inR0", Flow: "HDR*, HASH, ATTR(REQUEST) --> HDR*, HASH, ATTR(REPLY: address, DNS, WINS)", Processor: modecfgInR0},
+	{From: StateModeCfgR1, To: StateModeCfgR2, Auth: AuthSetAll, Flags: FlagInitiator | FlagEncrypted,
+		Required: attrHash, Timeout: EventSAReplace,
+		Name: "modecfg_inR1", Flow: "HDR*, HASH, ATTR(ACK) -->", Processor: modecfgInR1},
+	{From: StateModeCfgR2, Auth: AuthSetAll, Flags: FlagEncrypted,
+		Timeout: EventNull, Name: "unexpected", Flow: "(nothing expected)", Processor: unexpected},
+	{From: StateModeCfgI1, To: StateMainI4, Auth: AuthSetAll, Flags: FlagEncrypted | FlagReply | FlagReleasePendingP2,
+		Required: attrHash, Timeout: EventSAReplace,
+		Name: "modecfg_inI1", Flow: "HDR*, HASH, ATTR(REPLY) --> (pull); HDR*, HASH, ATTR(SET) --> HDR*, HASH, ATTR(ACK) (push)", Processor: modecfgInI1},
+	{From: StateXAuthI0, To: StateXAuthI1, Auth: AuthSetAll, Flags: FlagEncrypted | FlagReply,
+		Required: attrHash, Timeout: EventRetransmit,
+		Name: "xauth_inI0", Flow: "HDR*, HASH, ATTR(REQUEST) --> HDR*, HASH, ATTR(REPLY: name, password)", Processor: xauthInI0},
+	{From: StateXAuthI1, To: StateMainI4, Auth: AuthSetAll, Flags: FlagEncrypted | FlagReply | FlagReleasePendingP2,
+		Required: attrHash, Timeout: EventSAReplace,
+		Name: "xauth_inI1", Flow: "HDR*, HASH, ATTR(SET: STATUS) --> HDR*, HASH, ATTR(ACK) (FAIL: ISAKMP SA deleted)", Processor: xauthInI1},
 
 	// ---- Informational (RFC 2408 §4.8, RFC 2409 §5.7) ----
 	{From: StateInfo, Auth: AuthSetAll,

@@ -208,8 +208,11 @@ func (ot *oakleyTransform) accept(p Phase1Policy) (why string, ok bool) {
 	if ot.problem != "" {
 		return ot.problem, false
 	}
-	if ot.auth.Base() != ot.auth {
-		return fmt.Sprintf("%v (XAUTH/hybrid) is not supported", ot.auth), false
+	if ot.auth.Base() != ot.auth && ot.auth != p.Auth {
+		if p.Auth.Base() != p.Auth {
+			return fmt.Sprintf("authentication %v, we use %v", ot.auth, p.Auth), false
+		}
+		return fmt.Sprintf("%v (XAUTH/hybrid) is not supported on this connection", ot.auth), false
 	}
 	if ot.auth != p.Auth {
 		return fmt.Sprintf("authentication %v, we use %v", ot.auth, p.Auth), false
