@@ -38,6 +38,12 @@ type Connection struct {
 	// X.509 (x509.go): the ends' --cert and the peer's --ca (DER DN).
 	thisCert, thatCert *x509.Certificate
 	thatCA             []byte
+
+	// XAUTH client credentials from whack --initiate (xauth.go), and the
+	// ModeCfg configuration this end received.
+	XAuthUser string
+	XAuthPass []byte
+	Lease     *fsm.ModeCfgLease
 }
 
 // PolicyString is pluto's policy summary: "PSK+ENCRYPT+TUNNEL+PFS+UP".
@@ -258,11 +264,11 @@ func (d *Daemon) policy(c *Connection) error {
 			return err
 		}
 	}
-	if desc.Tunnel || fc.HasClients {
+	if desc.Tunnel || fc.HasClients || fc.ModeCfgClient {
 		p2.Mode = spec.EncapTunnel
 	}
 	fc.P2 = p2
-	return nil
+	return remoteAccessPolicy(c)
 }
 
 func client(e whack.End, what string) (fsm.Client, error) {

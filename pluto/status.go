@@ -123,6 +123,12 @@ func (d *Daemon) stateStatus(st *fsm.State, out func(string, ...any)) {
 	if st.Kind.IsISAKMPEstablished() {
 		out("#%d: %q %s%s", st.Serial, name, st.P1.Alg.String(), nattStateStatus(st))
 	}
+	if st.XAuthUser != "" {
+		out("#%d: %q XAUTH user %q authenticated", st.Serial, name, st.XAuthUser)
+	}
+	if st.Lease != nil {
+		out("#%d: %q modecfg %s", st.Serial, name, st.Lease)
+	}
 	if sa := st.IPsec; sa != nil && st.Kind.IsIPsecEstablished() {
 		proto := "esp"
 		xfrm := ""

@@ -221,6 +221,34 @@ type StateStatus struct {
 	Timer       *TimerStatus  `json:"timer"`
 	ISAKMP      *ISAKMPStatus `json:"isakmp"`
 	IPsec       *IPsecStatus  `json:"ipsec"`
+	// XAUTH and ModeCfg on an ISAKMP SA: the user the server accepted,
+	// the configuration handed out (server) or received (client).
+	XAuthUser string         `json:"xauth_user,omitempty"`
+	ModeCfg   *ModeCfgStatus `json:"modecfg,omitempty"`
+}
+
+// ModeCfgStatus is a ModeCfg configuration.
+type ModeCfgStatus struct {
+	Address string   `json:"address,omitempty"`
+	DNS     []string `json:"dns,omitempty"`
+	WINS    []string `json:"wins,omitempty"`
+}
+
+func modecfgJSON(l *fsm.ModeCfgLease) *ModeCfgStatus {
+	if l == nil {
+		return nil
+	}
+	ms := &ModeCfgStatus{}
+	if l.Address.IsValid() {
+		ms.Address = l.Address.String()
+	}
+	for _, a := range l.DNS {
+		ms.DNS = append(ms.DNS, a.String())
+	}
+	for _, a := range l.WINS {
+		ms.WINS = append(ms.WINS, a.String())
+	}
+	return ms
 }
 
 // statusDoc builds the document (on the event loop).
@@ -333,7 +361,8 @@ func stateJSON(st *fsm.State, now time.Time) StateStatus {
 		}
 		ss.Timer = &TimerStatus{Event: ev.String(), InSeconds: secs(in)}
 	}
-	if st.Kind.IsPhase1() && st.P1.Alg != (proposal.IKEAlg{}) {
+	ss.XAuthUser, ss.ModeCfg = st.XAuthUser, modecfgJSON(st.Lease)
+	if !st.Kind.IsQuick() && st.P1.Alg != (proposal.IKEAlg{}) {
 		is := &ISAKMPStatus{ICookie: fmt.Sprintf("%x", st.ICookie), RCookie: fmt.Sprintf("%x", st.RCookie),
 			Algorithm: st.P1.Alg.String(), Auth: st.P1.Auth.String(), LifetimeSeconds: secs(st.P1.Lifetime)}
 		if st.PeerID.Type != 0 {

@@ -260,6 +260,7 @@ func (d *Daemon) initiate(c *Connection, m *whack.Message, w *whackConn) bool {
 	if !m.Asynchronous {
 		attach = w
 	}
+	d.noteXAuthCredentials(c, m)
 	d.initiateConn(c, attach)
 	return attach != nil
 }
