@@ -75,7 +75,7 @@ func aggrInI1OutR1(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	st.k.gxi, st.k.ni = gxi, ni
-	noteCR(st, md)
+	m.noteCR(st, md)
 	id := md.Msg.Find(spec.PayloadID).(*payloads.ID)
 	if err := m.checkPeerID(st, id); err != nil {
 		return err
@@ -127,7 +127,7 @@ func aggrInR1OutI2(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	st.k.gxr, st.k.nr = gxr, nr
-	noteCR(st, md)
+	m.noteCR(st, md)
 	id := md.Msg.Find(spec.PayloadID).(*payloads.ID)
 	if err := m.checkPeerID(st, id); err != nil {
 		return err

@@ -200,7 +200,7 @@ func mainInI2OutR2(m *Machine, st *State, md *Digest) error {
 	}
 	st.k.gxi, st.k.ni = gxi, ni
 	m.natDetect(st, md)
-	noteCR(st, md)
+	m.noteCR(st, md)
 	if err := m.outKENonce(st, md, false, append(m.natdPayloads(st, md.To, md.From), m.crPayloads(st)...)...); err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
 	st.k.gxr, st.k.nr = gxr, nr
 	m.natDetect(st, md)
 	m.float(st)
-	noteCR(st, md)
+	m.noteCR(st, md)
 	peer := st.Conn.RemoteID
 	if peer.Type == 0 {
 		peer = AddrID(st.Remote.Addr())
@@ -326,7 +326,7 @@ func (m *Machine) checkPeerID(st *State, id *payloads.ID) error {
 
 // mainInI3OutR3: HDR*, IDii, [CERT, CR,] HASH_I --> HDR*, IDir, [CERT,] HASH_R.
 func mainInI3OutR3(m *Machine, st *State, md *Digest) error {
-	noteCR(st, md)
+	m.noteCR(st, md)
 	id := md.Msg.Find(spec.PayloadID).(*payloads.ID)
 	if err := m.checkPeerID(st, id); err != nil {
 		return err

@@ -71,10 +71,13 @@ type CertEnv interface {
 }
 
 // noteCR records that the peer asked for our certificate.
-func noteCR(st *State, md *Digest) {
+func (m *Machine) noteCR(st *State, md *Digest) {
 	for _, p := range md.Msg.All(spec.PayloadCR) {
-		if cr, ok := p.(*payloads.CR); ok && cr.Encoding == spec.CertX509Signature {
-			st.gotCR = true
+		if cr, ok := p.(*payloads.CR); ok {
+			m.debug(st, "received a certificate request (%s, %d octets of CA name)", cr.Encoding, len(cr.Authority))
+			if cr.Encoding == spec.CertX509Signature {
+				st.gotCR = true
+			}
 		}
 	}
 }

@@ -118,7 +118,9 @@ type ours struct {
 	log     *bytes.Buffer
 }
 
-func startOurs(t *testing.T, ns, ip string) *ours {
+// startOurs runs our pluto in namespace ns on ip; extra are more pluto
+// options.
+func startOurs(t *testing.T, ns, ip string, extra ...string) *ours {
 	t.Helper()
 	o := &ours{ns: ns, ip: ip, dir: t.TempDir(), log: &bytes.Buffer{}}
 	o.ctlbase = filepath.Join(o.dir, "pluto")
@@ -129,6 +131,7 @@ func startOurs(t *testing.T, ns, ip string) *ours {
 	o.cmd = exec.Command("ip", "netns", "exec", ns, filepath.Join(binDir, "pluto"), "--nofork", "--stderrlog",
 		"--use-nostack", "--listen", ip, "--ctlbase", o.ctlbase, "--secretsfile", filepath.Join(o.dir, "ipsec.secrets"),
 		"--retransmit-interval", "500ms")
+	o.cmd.Args = append(o.cmd.Args, extra...)
 	o.cmd.Stderr = o.log
 	if err := o.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -268,6 +271,12 @@ type scenario struct {
 	rsa     bool  // RSA signatures with the harness's raw keys (keys/west.*, keys/east.*)
 	aggr    bool  // Aggressive Mode on both ends
 	ourNS   string
+	// X.509 scenarios (certs_test.go): more options for our plutos, a
+	// step before the peer starts and one after, and our connection.
+	plutoArgs  []string
+	beforePeer func() error
+	afterPeer  func() error
+	configFn   func(o *ours, self, selfIP, selfNet, peer, peerIP, peerNet string) error
 }
 
 // key is the path of a harness key file of a side ("west"/"east").
@@ -311,8 +320,18 @@ func (s *scenario) start() error {
 		s.usIP, s.peerIP, s.usNet, s.peerNet = eastIP, westIP, eastNet, westNet
 	}
 	s.peerNS, s.ourNS = peerNS, ourNS
+	if s.beforePeer != nil {
+		if err := s.beforePeer(); err != nil {
+			return err
+		}
+	}
 	if !s.noPeer {
 		if err := s.startPeer(); err != nil {
+			return err
+		}
+	}
+	if s.afterPeer != nil && !s.noPeer && s.peer != "ours" {
+		if err := s.afterPeer(); err != nil {
 			return err
 		}
 	}
@@ -326,7 +345,7 @@ func (s *scenario) start() error {
 			return err
 		}
 	}
-	s.us = startOurs(t, ourNS, s.usIP)
+	s.us = startOurs(t, ourNS, s.usIP, s.plutoArgs...)
 	return s.configure(s.us, ourNS, s.usIP, s.usNet, s.peerNS, s.peerIP, s.peerNet)
 }
 
@@ -334,6 +353,9 @@ func (s *scenario) start() error {
 // under test, or the "ours" peer), with its RSA key and the peer's public
 // key when the scenario uses signatures.
 func (s *scenario) configure(o *ours, self, selfIP, selfNet, peer, peerIP, peerNet string) error {
+	if s.configFn != nil {
+		return s.configFn(o, self, selfIP, selfNet, peer, peerIP, peerNet)
+	}
 	args := []string{"--name", "west-east", "--host", selfIP}
 	if !s.p.transport {
 		args = append(args, "--client", selfNet)
@@ -379,7 +401,7 @@ func (s *scenario) configure(o *ours, self, selfIP, selfNet, peer, peerIP, peerN
 // startPeer starts the peer implementation in its namespace.
 func (s *scenario) startPeer() error {
 	if s.peer == "ours" {
-		s.peerUs = startOurs(s.t, s.peerNS, s.peerIP)
+		s.peerUs = startOurs(s.t, s.peerNS, s.peerIP, s.plutoArgs...)
 		return s.configure(s.peerUs, s.peerNS, s.peerIP, s.peerNet, s.ourNS, s.usIP, s.usNet)
 	}
 	s.name = s.peerNS + "-" + s.peer
