@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"time"
 
@@ -308,64 +307,51 @@ func (d *Daemon) endID(e whack.End) (fsm.ID, error) {
 	return id, nil
 }
 
-// sortedConns returns the connections in name order.
-func (d *Daemon) sortedConns() []*Connection {
-	out := make([]*Connection, 0, len(d.conns))
-	for _, c := range d.conns {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+// sortedConns returns the connections in name order (shared: callers must
+// not modify it).
+func (d *Daemon) sortedConns() []*Connection { return d.index().sorted }
 
 // responderConn implements fsm.Env.ResponderConn: an oriented connection on
 // the local address for this peer, an exact peer before a %any one (which
 // is instantiated for the peer: a Road Warrior).
 func (d *Daemon) responderConn(local, remote netip.AddrPort) *fsm.Conn {
-	var wild *Connection
-	for _, c := range d.sortedConns() {
-		fc := &c.Conn
-		if !c.Oriented || fc.Local.Addr() != local.Addr() || fc.Local.Port() != local.Port() {
-			continue
-		}
-		if fc.Remote.Addr() == remote.Addr() {
-			return fc
-		}
-		if !fc.Remote.Addr().IsValid() && wild == nil {
-			wild = c
+	idx := d.index()
+	for _, c := range idx.byRemote[remote.Addr()] {
+		if c.Conn.Local == local {
+			return &c.Conn
 		}
 	}
-	if wild == nil {
-		return nil
+	for _, c := range idx.wild {
+		if c.Conn.Local == local {
+			return &d.instance(c, remote).Conn
+		}
 	}
-	return &d.instance(wild, remote).Conn
+	return nil
 }
 
 // quickConn implements fsm.Env.QuickConn: a connection of this peer with
 // these clients; failing that, a %any connection with these clients,
 // instantiated for the peer.
 func (d *Daemon) quickConn(p1 *fsm.State, local, remote fsm.Client) *fsm.Conn {
-	var wild *Connection
-	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {
+	idx := d.index()
+	fits := func(c *Connection) bool {
 		fc := &c.Conn
-		if !c.Oriented || fc.Local.Addr() != p1.Local.Addr() {
-			continue
-		}
-		if fc.Remote.Addr() == p1.Remote.Addr() {
-			if clientOr(fc.LocalNet, p1.Local) == local && clientOr(fc.RemoteNet, p1.Remote) == remote {
-				return fc
+		return fc.Local.Addr() == p1.Local.Addr() &&
+			clientOr(fc.LocalNet, p1.Local) == local && clientOr(fc.RemoteNet, p1.Remote) == remote
+	}
+	for _, list := range [][]*Connection{idx.byRemote[p1.Remote.Addr()], d.instByTo[p1.Remote.Addr()]} {
+		for _, c := range list {
+			if fits(c) {
+				return &c.Conn
 			}
-			continue
-		}
-		if !fc.Remote.Addr().IsValid() && wild == nil &&
-			clientOr(fc.LocalNet, p1.Local) == local && clientOr(fc.RemoteNet, p1.Remote) == remote {
-			wild = c
 		}
 	}
-	if wild == nil {
-		return nil
+	for _, c := range idx.wild {
+		if fits(c) {
+			return &d.instance(c, p1.Remote).Conn
+		}
 	}
-	return &d.instance(wild, p1.Remote).Conn
+	return nil
 }
 
 func clientOr(c fsm.Client, host netip.AddrPort) fsm.Client {

@@ -93,6 +93,11 @@ type Daemon struct {
 	// instances of %any connections by template name and peer address.
 	instances      map[string]*Connection
 	instanceSerial int
+	// Indexes of conns and instances (connindex.go): lookups per packet
+	// must not scan 10,000 connections.
+	idx       *connIndex
+	instByKey map[string]*Connection       // by connKey
+	instByTo  map[netip.Addr][]*Connection // by peer address
 
 	closeOnce sync.Once
 
@@ -151,6 +156,8 @@ func New(cfg Config) (*Daemon, error) {
 		pubkeys:   make(map[string][]*rsa.PublicKey),
 		certs:     certs.NewStore(),
 		instances: make(map[string]*Connection),
+		instByKey: make(map[string]*Connection),
+		instByTo:  make(map[netip.Addr][]*Connection),
 		done:      make(chan struct{}),
 	}
 	d.log.debug = cfg.Debug

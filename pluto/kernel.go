@@ -111,12 +111,7 @@ func (d *Daemon) connByKey(name string) *Connection {
 	if c := d.conns[name]; c != nil && c.Conn.Instance == "" {
 		return c
 	}
-	for _, c := range d.instances {
-		if connKey(&c.Conn) == name {
-			return c
-		}
-	}
-	return nil
+	return d.instByKey[name]
 }
 
 // connOfState is the connection (or Road Warrior instance) st instantiates.
@@ -127,12 +122,7 @@ func (d *Daemon) connOfState(st *fsm.State) *Connection {
 	if st.Conn.Instance == "" {
 		return d.conns[st.Conn.Name]
 	}
-	for _, c := range d.instances {
-		if &c.Conn == st.Conn {
-			return c
-		}
-	}
-	return d.connByKey(connKey(st.Conn))
+	return d.instByKey[connKey(st.Conn)]
 }
 
 // routingConn describes c to the route/eroute rules.
@@ -250,7 +240,7 @@ func (d *Daemon) rtDo(acts []routing.Action, x rtCtx) error {
 		case routing.DeleteConn:
 			for k, inst := range d.instances {
 				if inst == c {
-					delete(d.instances, k)
+					d.dropInstance(k)
 				}
 			}
 			d.kg.reqids.Release(a.Conn)
@@ -540,6 +530,9 @@ func (d *Daemon) kernelShutdown() {
 
 // routeState is c's routing as whack --status shows it ("prospective
 // erouted"), and the IPsec SA its eroute sends through (0 for none).
+//
+// The caller sweeps finished on-demand negotiations first (sweepHolds),
+// once for all the connections it asks about.
 func (d *Daemon) routeState(c *Connection) (routing.RouteState, uint64) {
 	name, ok := d.rtSync(c)
 	if !ok {

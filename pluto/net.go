@@ -102,6 +102,7 @@ func (d *Daemon) listen() error {
 		d.log.Logf("%v", e)
 	}
 	// Connections may now be oriented.
+	d.connsChanged()
 	for _, c := range d.conns {
 		if !c.Oriented {
 			if err := d.orient(c); err != nil {

@@ -38,7 +38,7 @@ func (d *Daemon) instance(t *Connection, remote netip.AddrPort) *Connection {
 		c.Conn.Remote = remote
 	}
 	c.Conn.Instance = fmt.Sprintf("[%d] %s", d.instanceSerial, remote.Addr())
-	d.instances[key] = &c
+	d.addInstance(key, &c)
 	d.rtSync(&c) // the routing table (kernel.go)
 	d.log.Logf("%q%s: instantiated Road Warrior connection for %s", c.Name, c.Conn.Instance, remote)
 	return &c
@@ -58,7 +58,7 @@ func (d *Daemon) sortedInstances() []*Connection {
 // any ID), for the same authentication and, with pre-shared keys, the same
 // key as the one already used.
 func (d *Daemon) SwitchConn(cur *fsm.Conn, remote netip.AddrPort, peer fsm.ID) *fsm.Conn {
-	for _, c := range d.sortedConns() {
+	for _, c := range d.switchCandidates(remote.Addr()) {
 		fc := &c.Conn
 		if !c.Oriented || fc == cur || fc.Name == cur.Name || fc.Local != cur.Local || fc.Auth != cur.Auth {
 			continue

@@ -24,17 +24,19 @@ func (d *Daemon) status(w *whackConn) {
 	out("kernel %s", d.kernel.Name())
 	out("%s", d.nattStatus())
 	out(" ")
+	d.sweepHolds()
+	states := d.m.States()
+	newest := newestByConn(states)
 	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {
-		d.connStatus(c, out)
+		d.connStatus(c, newest[&c.Conn], out)
 	}
 	out(" ")
-	states := d.m.States()
 	for i := len(states) - 1; i >= 0; i-- {
 		d.stateStatus(states[i], out)
 	}
 }
 
-func (d *Daemon) connStatus(c *Connection, out func(string, ...any)) {
+func (d *Daemon) connStatus(c *Connection, est newestSAs, out func(string, ...any)) {
 	n := fmt.Sprintf("%q%s", c.Name, c.Conn.Instance)
 	if !c.Oriented {
 		out("%s: %s...%s; unoriented", n, c.Desc.Left.Host, c.Desc.Right.Host)
@@ -42,18 +44,7 @@ func (d *Daemon) connStatus(c *Connection, out func(string, ...any)) {
 	}
 	fc := &c.Conn
 	routing, owner := d.routeState(c)
-	var p1, p2 *fsm.State
-	for _, st := range d.m.States() {
-		if st.Conn != fc {
-			continue
-		}
-		if st.Kind.IsISAKMPEstablished() {
-			p1 = st
-		}
-		if st.Kind.IsIPsecEstablished() {
-			p2 = st
-		}
-	}
+	p1, p2 := est.isakmp, est.ipsec
 	out("%s: %s; %s; eroute owner: #%d", n, endsString(c), routing, owner)
 	out("%s:     ike_life: %ds; ipsec_life: %ds; rekey_margin: %ds; rekey_fuzz: %d%%; keyingtries: %d",
 		n, int(fc.P1.Lifetime.Seconds()), int(fc.P2.Lifetime.Seconds()), int(c.RekeyMargin.Seconds()), c.RekeyFuzz, fc.KeyingTries)

@@ -261,9 +261,11 @@ func (d *Daemon) statusDoc() *StatusDoc {
 	for _, a := range d.listening() {
 		doc.Interfaces = append(doc.Interfaces, InterfaceStatus{Address: a.Addr().String(), Port: int(a.Port())})
 	}
+	d.sweepHolds()
 	states := d.m.States()
+	newest := newestByConn(states)
 	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {
-		doc.Connections = append(doc.Connections, d.connJSON(c, states))
+		doc.Connections = append(doc.Connections, d.connJSON(c, newest[&c.Conn]))
 	}
 	for _, st := range states {
 		doc.States = append(doc.States, stateJSON(st, now))
@@ -271,7 +273,7 @@ func (d *Daemon) statusDoc() *StatusDoc {
 	return doc
 }
 
-func (d *Daemon) connJSON(c *Connection, states []*fsm.State) ConnStatus {
+func (d *Daemon) connJSON(c *Connection, est newestSAs) ConnStatus {
 	fc := &c.Conn
 	desc := &c.Desc
 	cs := ConnStatus{Name: c.Name, Instance: fc.Instance, Oriented: c.Oriented, LeftHost: desc.Left.Host, RightHost: desc.Right.Host,
@@ -326,16 +328,11 @@ func (d *Daemon) connJSON(c *Connection, states []*fsm.State) ConnStatus {
 		rs, owner := d.routeState(c)
 		cs.Routing, cs.ErouteOwner = rs.String(), owner
 	}
-	for _, st := range states {
-		if st.Conn != fc {
-			continue
-		}
-		if st.Kind.IsISAKMPEstablished() {
-			cs.NewestISAKMP = st.Serial
-		}
-		if st.Kind.IsIPsecEstablished() {
-			cs.NewestIPsec = st.Serial
-		}
+	if est.isakmp != nil {
+		cs.NewestISAKMP = est.isakmp.Serial
+	}
+	if est.ipsec != nil {
+		cs.NewestIPsec = est.ipsec.Serial
 	}
 	return cs
 }

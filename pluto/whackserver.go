@@ -123,9 +123,10 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 			d.m.Terminate(now, m.Name)
 			d.forgetConn(c)
 			delete(d.conns, m.Name)
+			d.connsChanged()
 			for k, inst := range d.instances {
 				if inst.Template == m.Name {
-					delete(d.instances, k)
+					d.dropInstance(k)
 				}
 			}
 		} else if !m.HasConnection {
@@ -226,6 +227,7 @@ func (d *Daemon) addConnection(m *whack.Message, w *whackConn) bool {
 		return false
 	}
 	d.conns[c.Name] = c
+	d.connsChanged()
 	d.rtSync(c) // the routing table (kernel.go)
 	d.log.Logf("added connection description %q", c.Name)
 	w.line(whack.RCLog, fmt.Sprintf("added connection description %q", c.Name))
