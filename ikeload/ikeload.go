@@ -593,7 +593,7 @@ func (w *worker) ResponderConn(local, remote netip.AddrPort) *fsm.Conn        { 
 func (w *worker) SwitchConn(*fsm.Conn, netip.AddrPort, fsm.ID) *fsm.Conn      { return nil }
 func (w *worker) QuickConn(p1 *fsm.State, local, remote fsm.Client) *fsm.Conn { return nil }
 
-func (w *worker) AllocSPI(proto spec.ProtocolID) []byte {
+func (w *worker) AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte {
 	var b [4]byte
 	rand.Read(b[:])
 	b[0] |= 0x10 // never in 0x0-0xFFF
