@@ -530,9 +530,6 @@ func (d *Daemon) kernelShutdown() {
 
 // routeState is c's routing as whack --status shows it ("prospective
 // erouted"), and the IPsec SA its eroute sends through (0 for none).
-//
-// The caller sweeps finished on-demand negotiations first (sweepHolds),
-// once for all the connections it asks about.
 func (d *Daemon) routeState(c *Connection) (routing.RouteState, uint64) {
 	name, ok := d.rtSync(c)
 	if !ok {

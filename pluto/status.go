@@ -24,7 +24,6 @@ func (d *Daemon) status(w *whackConn) {
 	out("kernel %s", d.kernel.Name())
 	out("%s", d.nattStatus())
 	out(" ")
-	d.sweepHolds()
 	states := d.m.States()
 	newest := newestByConn(states)
 	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {

@@ -261,7 +261,6 @@ func (d *Daemon) statusDoc() *StatusDoc {
 	for _, a := range d.listening() {
 		doc.Interfaces = append(doc.Interfaces, InterfaceStatus{Address: a.Addr().String(), Port: int(a.Port())})
 	}
-	d.sweepHolds()
 	states := d.m.States()
 	newest := newestByConn(states)
 	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {
