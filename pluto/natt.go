@@ -11,6 +11,7 @@ package pluto
 // behind a NAT, or to every such peer with --force_keepalive.
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -71,7 +72,7 @@ func fromNATTSocket(b []byte) (ike []byte, why string) {
 	case len(b) < len(nonESPMarker):
 		return nil, "datagram too short for the non-ESP marker"
 	case string(b[:4]) != string(nonESPMarker):
-		return nil, "ESP packet (no kernel decapsulation)"
+		return nil, fmt.Sprintf("ESP packet for SPI 0x%x (no kernel decapsulation)", b[:4])
 	}
 	return b[4:], ""
 }

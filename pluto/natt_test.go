@@ -101,7 +101,7 @@ func TestNATTForceEncapsTwoDaemons(t *testing.T) {
 	for !strings.Contains(east.log.String(), "datagram too short") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, want := range []string{"ESP packet (no kernel decapsulation)", "datagram too short for the non-ESP marker"} {
+	for _, want := range []string{"ESP packet for SPI 0x12345678 (no kernel decapsulation)", "datagram too short for the non-ESP marker"} {
 		if !strings.Contains(east.log.String(), want) {
 			t.Errorf("east did not log %q", want)
 		}

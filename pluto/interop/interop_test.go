@@ -122,16 +122,22 @@ type ours struct {
 // options.
 func startOurs(t *testing.T, ns, ip string, extra ...string) *ours {
 	t.Helper()
+	return startOursWith(t, ns, ip, fmt.Sprintf("%s %s : PSK %q\n", westIP, eastIP, thePSK), extra...)
+}
+
+// startOursWith starts our pluto (nostack) in ns on ip with these secrets
+// and extra options.
+func startOursWith(t *testing.T, ns, ip, secrets string, extra ...string) *ours {
+	t.Helper()
 	o := &ours{ns: ns, ip: ip, dir: t.TempDir(), log: &bytes.Buffer{}}
 	o.ctlbase = filepath.Join(o.dir, "pluto")
-	secrets := fmt.Sprintf("%s %s : PSK %q\n", westIP, eastIP, thePSK)
 	if err := os.WriteFile(filepath.Join(o.dir, "ipsec.secrets"), []byte(secrets), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	o.cmd = exec.Command("ip", "netns", "exec", ns, filepath.Join(binDir, "pluto"), "--nofork", "--stderrlog",
+	args := append([]string{"netns", "exec", ns, filepath.Join(binDir, "pluto"), "--nofork", "--stderrlog",
 		"--use-nostack", "--listen", ip, "--ctlbase", o.ctlbase, "--secretsfile", filepath.Join(o.dir, "ipsec.secrets"),
-		"--retransmit-interval", "500ms")
-	o.cmd.Args = append(o.cmd.Args, extra...)
+		"--retransmit-interval", "500ms"}, extra...)
+	o.cmd = exec.Command("ip", args...)
 	o.cmd.Stderr = o.log
 	if err := o.cmd.Start(); err != nil {
 		t.Fatal(err)
