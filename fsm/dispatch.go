@@ -441,7 +441,7 @@ func (m *Machine) reject(st *State, md *Digest, row *Row, err error) {
 			m.sendClearNotifyFor(st, ne.Notify)
 		}
 	}
-	if st.Kind == StateMainR0 || st.Kind == StateQuickR0 {
+	if st.Kind == StateMainR0 || st.Kind == StateAggrR0 || st.Kind == StateQuickR0 {
 		m.deleteState(st, false)
 	}
 	if ne.Fatal {

@@ -176,7 +176,7 @@ type dhResult struct {
 	key   *oakley.PrivateKey // generated off-loop, or the state's own
 	peer  []byte
 	gxy   []byte
-	err   error
+	err   error // of key generation or of the shared secret (then recomputed inline, for the reason)
 }
 
 func (r *dhResult) zero() {
@@ -246,7 +246,7 @@ func (m *Machine) offload(st *State, row *Row, md *Digest, raw []byte) bool {
 func (m *Machine) dhKey(st *State) (*oakley.PrivateKey, error) {
 	k := st.k
 	if p := k.pre; p != nil && k.dh == nil && p.key != nil && p.group == k.group {
-		return p.key, p.err
+		return p.key, nil
 	}
 	return k.group.GenerateKey(randReader{m})
 }

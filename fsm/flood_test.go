@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"goswan/spec"
 )
 
 // floodPair is a pair whose east also has a %any connection (any source
@@ -372,4 +374,19 @@ func TestHalfOpenStateSize(t *testing.T) {
 		t.Errorf("a half-open state costs %d bytes", per)
 	}
 	runtime.KeepAlive(east)
+}
+
+// TestRefusedAggressiveFirstMessage: an Aggressive Mode first message that
+// is refused (here: an identity no connection takes) leaves no state
+// behind; a state in AGGR_R0 has no timer and would live forever.
+func TestRefusedAggressiveFirstMessage(t *testing.T) {
+	n, west, east := newPair(t, pairOpts{ike: "aes128-sha1-modp2048"})
+	west.conns[0].AggrMode, east.conns[0].AggrMode = true, true
+	west.conns[0].LocalID = ID{Type: spec.IDFQDN, Data: []byte("mallory")}
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if !east.anyLine("no suitable connection for peer '@mallory'") || countStates(east.m, nil) != 0 || east.m.HalfOpen() != 0 {
+		t.Errorf("east: %s\n%s", stateSummary(east.m), east.allLines())
+	}
+	checkIndexes(t, east.m)
 }

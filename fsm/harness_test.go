@@ -137,7 +137,7 @@ func checkIndexes(t testing.TB, m *Machine) {
 		}
 	}
 	for _, st := range m.bySerial {
-		if st.Kind == StateMainR0 || st.Kind == StateQuickR0 {
+		if st.Kind == StateMainR0 || st.Kind == StateAggrR0 || st.Kind == StateQuickR0 {
 			t.Errorf("#%d is left in %s", st.Serial, st.Kind)
 		}
 		if st.timer.index < 0 && st.Kind != StateMainI4 && st.Kind != StateMainR3 &&

@@ -95,7 +95,37 @@ func (l *Logger) Logf(format string, a ...any) { l.write(fmt.Sprintf(format, a..
 // Debugf logs one debugging line ("| " prefixed).
 func (l *Logger) Debugf(format string, a ...any) { l.write("| "+fmt.Sprintf(format, a...), true) }
 
+// maxLogLine bounds a log line (pluto's LOG_WIDTH): peers choose much of
+// what is logged (identities, proposals), and a log line is no place for
+// 60 KB of it (CVE-2020-1763: bound the log paths too).
+const maxLogLine = 1024
+
+// logSafe bounds s and replaces control characters, so that nothing from
+// the wire can forge a log line of its own.
+func logSafe(s string) string {
+	clean := len(s) <= maxLogLine
+	for i := 0; clean && i < len(s); i++ {
+		if s[i] < 0x20 && s[i] != '\t' || s[i] == 0x7f {
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	b := []byte(s[:min(len(s), maxLogLine)])
+	for i, c := range b {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			b[i] = '?'
+		}
+	}
+	if len(s) > maxLogLine {
+		b = fmt.Appendf(b, "... (%d more octets)", len(s)-maxLogLine)
+	}
+	return string(b)
+}
+
 func (l *Logger) write(s string, debug bool) {
+	s = logSafe(s)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sys != nil {
