@@ -664,8 +664,8 @@ func hostileCases(t *testing.T) []hostileCase {
 			s := h.isakmp()
 			sa := quickSA(h.t)
 			tr := &sa.Proposals[0].Transforms[0]
-			tr.ID = 23                                     // ESP_NULL_AUTH_AES_GMAC
-			setAttr(tr, 5, 11)                             // AUTH_ALGORITHM AES-GMAC-128 (with ESP: nonsense)
+			tr.ID = 23         // ESP_NULL_AUTH_AES_GMAC
+			setAttr(tr, 5, 11) // AUTH_ALGORITHM AES-GMAC-128 (with ESP: nonsense)
 			sa.Proposals = append(sa.Proposals, payloads.Proposal{Number: 1, Protocol: spec.ProtoAH, SPI: []byte{1, 2, 3, 4},
 				Transforms: []payloads.Transform{{Number: 1, ID: 11, Attributes: []payloads.Attribute{payloads.NewTV(5, 11), payloads.NewTV(4, 1)}}}})
 			h.fromWest(s.seal(spec.ExchangeQuick, 0x3652, []payloads.Payload{sa, &payloads.Nonce{Data: make([]byte, 32)},
