@@ -78,14 +78,15 @@ type Daemon struct {
 	kernel  routing.Kernel
 	kg      kernelGlue // kernel.go
 
-	socks  map[netip.AddrPort]*net.UDPConn
-	ctl    *net.UnixListener
-	events chan any // packets, whack messages, Do
-	urgent chan any // DH completions: served first
-	dh     chan dhJob
-	done   chan struct{}
-	wg     sync.WaitGroup
-	myID   string
+	socks     map[netip.AddrPort]*net.UDPConn
+	ctl       *net.UnixListener
+	events    chan any // packets, whack messages, Do
+	urgent    chan any // DH completions: served first
+	dh        chan dhJob
+	dhWorkers int
+	done      chan struct{}
+	wg        sync.WaitGroup
+	myID      string
 	// pubkeys are the peers' RSA public keys by identity (whack --keyid).
 	pubkeys map[string][]*rsa.PublicKey
 	// certs holds the CA certificates, CRLs and certificates in use (x509.go).
@@ -93,6 +94,7 @@ type Daemon struct {
 	// instances of %any connections by template name and peer address.
 	instances      map[string]*Connection
 	instanceSerial int
+	sweepAt        int // instances: when to sweep the unused ones (roadwarrior.go)
 	// Indexes of conns and instances (connindex.go): lookups per packet
 	// must not scan 10,000 connections.
 	idx       *connIndex

@@ -545,7 +545,7 @@ func hostileCases(t *testing.T) []hostileCase {
 			attr := append([]byte{1, 0, 0, 0}, 0x70, 0x04, 0xea, 0x60)
 			attr = append(attr, bytes.Repeat([]byte("`reboot`;"), 60000/9)...)
 			h.fromWest(s.seal(spec.ExchangeModeCfg, 0x7a7a, []payloads.Payload{&payloads.Unknown{PayloadType: spec.PayloadAttr, Data: attr}}, false))
-		}, want: `unsupported exchange type MODE_CFG|MODE_CFG|XAUTH`},
+		}, want: `unsupported exchange type MODE_CFG|XAUTH/ModeCfg message|STATE_MAIN_R3: message does not decrypt to valid payloads`},
 		{name: "CVE-2011-3380-invalid-key-length", send: func(h *hostile) {
 			b, _ := h.mi1(func(sa *payloads.SA) {
 				setAttr(&sa.Proposals[0].Transforms[0], uint16(spec.OakleyKeyLength), 7)
@@ -912,4 +912,45 @@ func TestHostileSignatures(t *testing.T) {
 	if !strings.Contains(east.log.String()[mark:], `"sig" #`) || !strings.Contains(east.log.String()[mark:], "ISAKMP SA established") {
 		t.Errorf("the genuine MI3 was refused:\n%s", east.log.String()[mark:])
 	}
+}
+
+// TestRoadWarriorInstancesSwept: first messages from thousands of addresses
+// to a %any connection make an instance each; those no state uses are
+// forgotten when their number doubles, those in use stay.
+func TestRoadWarriorInstancesSwept(t *testing.T) {
+	east := startDaemon(t, "127.0.0.2", "127.0.0.2 %any : PSK \"road-warrior-secret-0123\"\n", 10*time.Second)
+	if out, code := east.whack(t, "--name", "rw", "--host", "127.0.0.2", "--ikeport", itoa(east.port),
+		"--to", "--host", "%any", "--psk", "--encrypt", "--tunnel", "--ike", hostileIKE); code != 0 {
+		t.Fatalf("add rw: %d %s", code, out)
+	}
+	// A half-open state from 127.0.0.3 (its instance is in use).
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP("127.0.0.3")})
+	if err != nil {
+		t.Skipf("cannot bind 127.0.0.3: %v", err)
+	}
+	defer c.Close()
+	ike, _ := proposal.ParseIKE(hostileIKE)
+	sa := proposal.BuildPhase1SA(proposal.Phase1Policy{Algs: ike, Auth: spec.AuthPSK, Lifetime: time.Hour})
+	eastAP := netip.AddrPortFrom(mustAddr("127.0.0.2"), uint16(east.port))
+	c.WriteToUDPAddrPort(msg(payloads.Header{ICookie: [8]byte{1, 2, 3}, Exchange: spec.ExchangeIDProt}, sa), eastAP)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Read(make([]byte, 4096)); err != nil {
+		t.Fatalf("no MR1: %v", err)
+	}
+	var count int
+	east.d.Do(func() {
+		for i := range 3000 {
+			a := netip.AddrFrom4([4]byte{198, 51, byte(100 + i/256), byte(i)})
+			east.d.ResponderConn(eastAP, netip.AddrPortFrom(a, 500))
+		}
+		count = len(east.d.instances)
+	})
+	if count >= 2048 || !strings.Contains(east.log.String(), "Road Warrior instances without states") {
+		t.Errorf("%d instances after 3000 spoofed peers", count)
+	}
+	st, _ := east.whack(t, "--status")
+	if !regexp.MustCompile(`"rw"\[1\] 127\.0\.0\.3`).MatchString(st) || !strings.Contains(st, "STATE_MAIN_R1") {
+		t.Errorf("the instance in use was forgotten:\n%s", tail(st, 10))
+	}
+	t.Logf("3000 spoofed peers: %d instances left", count)
 }

@@ -140,9 +140,10 @@ func failReason(text string) string {
 // metricsText renders the exposition; state gauges are read on the event loop.
 func (d *Daemon) metricsText() string {
 	kinds := map[string]int{}
-	var conns, isakmp, ipsec int
+	var conns, isakmp, ipsec, halfOpen int
 	d.Do(func() {
 		conns = len(d.conns)
+		halfOpen = d.m.HalfOpen()
 		for _, st := range d.m.States() {
 			kinds[st.Kind.String()]++
 			if st.Kind.IsISAKMPEstablished() {
@@ -169,6 +170,8 @@ func (d *Daemon) metricsText() string {
 		}
 		fmt.Fprintf(&b, "pluto_states{kind=%q} %d\n", name, kinds[name])
 	}
+	metric("pluto_halfopen_isakmp_sas", "gauge", "Responder ISAKMP SAs not yet authenticated (flood resistance, --max-halfopen).")
+	fmt.Fprintf(&b, "pluto_halfopen_isakmp_sas %d\n", halfOpen)
 	metric("pluto_isakmp_sas", "gauge", "Established ISAKMP SAs.")
 	fmt.Fprintf(&b, "pluto_isakmp_sas %d\n", isakmp)
 	metric("pluto_ipsec_sas", "gauge", "Established IPsec SA pairs.")

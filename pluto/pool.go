@@ -26,6 +26,7 @@ func (d *Daemon) startPool(workers int) {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
+	d.dhWorkers = workers
 	d.dh = make(chan dhJob, workers*dhQueuePerWorker)
 	for range workers {
 		go d.dhWorker()

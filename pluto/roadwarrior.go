@@ -30,6 +30,10 @@ func (d *Daemon) instance(t *Connection, remote netip.AddrPort) *Connection {
 	if c := d.instances[key]; c != nil {
 		return c
 	}
+	if len(d.instances) >= d.sweepAt {
+		d.sweepInstances()
+		d.sweepAt = max(minSweep, 2*len(d.instances))
+	}
 	d.instanceSerial++
 	c := *t
 	c.Template = t.Name
@@ -42,6 +46,35 @@ func (d *Daemon) instance(t *Connection, remote netip.AddrPort) *Connection {
 	d.rtSync(&c) // the routing table (kernel.go)
 	d.log.Logf("%q%s: instantiated Road Warrior connection for %s", c.Name, c.Conn.Instance, remote)
 	return &c
+}
+
+// minSweep is the number of instances below which none are swept.
+const minSweep = 1024
+
+// sweepInstances forgets the instances no state uses and nothing routes:
+// every first message from a new address makes one (before anything is
+// authenticated), and a flood from spoofed addresses must not leave one
+// per address behind. Run when the count doubles, so its cost is amortized.
+func (d *Daemon) sweepInstances() {
+	used := map[*fsm.Conn]bool{}
+	for _, st := range d.m.States() {
+		used[st.Conn] = true
+	}
+	n := 0
+	for key, c := range d.instances {
+		if used[&c.Conn] || c.Routed {
+			continue
+		}
+		name := connKey(&c.Conn)
+		d.kg.init()
+		d.rtDo(d.kg.table.Remove(name), rtCtx{cur: name})
+		d.kg.reqids.Release(name)
+		d.dropInstance(key)
+		n++
+	}
+	if n > 0 {
+		d.log.Logf("forgot %d Road Warrior instances without states (%d left)", n, len(d.instances))
+	}
 }
 
 func (d *Daemon) sortedInstances() []*Connection {
