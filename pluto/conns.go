@@ -329,15 +329,24 @@ func (d *Daemon) responderConn(local, remote netip.AddrPort) *fsm.Conn {
 	return nil
 }
 
-// quickConn implements fsm.Env.QuickConn: a connection of this peer with
-// these clients; failing that, a %any connection with these clients,
-// instantiated for the peer.
+// quickConn implements fsm.Env.QuickConn: the ISAKMP SA's own connection
+// if it has these clients, else a connection of this peer with these
+// clients; failing that, a %any connection with these clients,
+// instantiated for the peer. Any of them must accept the peer's phase-1
+// ID (an IPsec SA never goes to a connection made for another identity).
 func (d *Daemon) quickConn(p1 *fsm.State, local, remote fsm.Client) *fsm.Conn {
 	idx := d.index()
-	fits := func(c *Connection) bool {
-		fc := &c.Conn
-		return fc.Local.Addr() == p1.Local.Addr() &&
+	fitsConn := func(fc *fsm.Conn) bool {
+		want := fc.RemoteID
+		if want.Type == 0 {
+			want = fsm.AddrID(p1.Remote.Addr())
+		}
+		return fc.Local.Addr() == p1.Local.Addr() && want.Matches(p1.PeerID) &&
 			clientOr(fc.LocalNet, p1.Local) == local && clientOr(fc.RemoteNet, p1.Remote) == remote
+	}
+	fits := func(c *Connection) bool { return fitsConn(&c.Conn) }
+	if p1.Conn != nil && fitsConn(p1.Conn) {
+		return p1.Conn
 	}
 	for _, list := range [][]*Connection{idx.byRemote[p1.Remote.Addr()], d.instByTo[p1.Remote.Addr()]} {
 		for _, c := range list {

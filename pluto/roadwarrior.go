@@ -110,6 +110,10 @@ func (d *Daemon) SwitchConn(cur *fsm.Conn, remote netip.AddrPort, peer fsm.ID) *
 			used, ok1 := d.PSK(cur, fsm.AddrID(remote.Addr()))
 			other, ok2 := d.PSK(fc, peer)
 			if !ok1 || !ok2 || subtle.ConstantTimeCompare(used, other) != 1 {
+				// The manual's limitation, enforced: the key was chosen by
+				// address before the (encrypted) ID arrived.
+				d.log.Logf("%q%s: cannot switch to %q for peer '%s': its pre-shared key is not the one already in use (in Main Mode all Road Warriors share one pre-shared key)",
+					cur.Name, cur.Instance, fc.Name, peer)
 				continue
 			}
 		}

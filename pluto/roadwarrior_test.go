@@ -14,7 +14,7 @@ import (
 // connection fits is refused.
 func TestRoadWarriors(t *testing.T) {
 	const key = `"road-warrior-secret"`
-	gw := startDaemon(t, "127.0.0.2", "127.0.0.2 %any : PSK "+key+"\n", 100*time.Millisecond)
+	gw := startDaemon(t, "127.0.0.2", "127.0.0.2 %any : PSK "+key+"\n127.0.0.2 @bob : PSK \"bob's own key\"\n", 100*time.Millisecond)
 	// a-rw takes any peer whose ID is its address; z-alice is for @alice.
 	for _, c := range [][]string{
 		{"--name", "a-rw", "--host", "127.0.0.2", "--ikeport", itoa(gw.port), "--client", "10.2.0.0/24",
@@ -64,6 +64,25 @@ func TestRoadWarriors(t *testing.T) {
 	}
 	if !strings.Contains(gw.log.String(), `switched from "a-rw" to "z-alice" for peer ID '@alice'`) {
 		t.Errorf("no switch in the gateway log:\n%s", gw.log)
+	}
+	// Quick Mode stays with the connection made for @alice (a-rw has the
+	// same clients but wants the peer's address as its ID).
+	st, _ = gw.whack(t, "--status")
+	if !regexp.MustCompile(`"z-alice"\[\d+\] 127\.0\.0\.5: [^\n]*; erouted`).MatchString(st) ||
+		regexp.MustCompile(`"a-rw"\[\d+\] 127\.0\.0\.5: [^\n]*; erouted`).MatchString(st) {
+		t.Errorf("alice's IPsec SA is not on z-alice:\n%s", st)
+	}
+	// @bob has a connection, but its own key: in Main Mode the gateway
+	// chose the %any key before it saw the ID, so it cannot switch to it.
+	if out, code := gw.whack(t, "--name", "z-bob", "--host", "127.0.0.2", "--ikeport", itoa(gw.port), "--client", "10.2.0.0/24",
+		"--to", "--host", "%any", "--id", "@bob", "--psk", "--encrypt", "--tunnel"); code != 0 {
+		t.Fatalf("add z-bob: %d %s", code, out)
+	}
+	if out, code := roam("127.0.0.7", "@bob"); code == 0 {
+		t.Fatalf("bob got in with the shared key although his connection has its own:\n%s", out)
+	}
+	if !strings.Contains(gw.log.String(), `cannot switch to "z-bob" for peer '@bob': its pre-shared key is not the one already in use (in Main Mode all Road Warriors share one pre-shared key)`) {
+		t.Errorf("the single-PSK limitation is not logged:\n%s", gw.log)
 	}
 	// @mallory fits nothing: refused, nothing established for it.
 	out, code := roam("127.0.0.6", "@mallory")
