@@ -68,9 +68,9 @@
 // metrics (goswan extensions), logfile/plutostderrlog, secretsfile,
 // ipsecdir, myid, perpeerlog, perpeerlogdir; ikev1-policy=accept;
 // nat_traversal, keep_alive, force_keepalive, disable_port_floating;
-// virtual_private (accepted with a warning: not implemented); accepted
-// without effect: klipsdebug dnssec-enable logtime logappend logip
-// strictcrlpolicy plutorestartoncrash hidetos fragicmp
+// strictcrlpolicy; virtual_private (accepted with a warning: not
+// implemented); accepted without effect: klipsdebug dnssec-enable logtime
+// logappend logip plutorestartoncrash hidetos fragicmp
 // oe=no nhelpers crlcheckinterval overridemtu plutowait dumpdir syslog
 // plutostderrlogtime.
 package ipsecconf

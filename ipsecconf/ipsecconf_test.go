@@ -428,6 +428,8 @@ func TestNATTSetup(t *testing.T) {
 		{"nat_traversal=yes\n\tkeep_alive=30\n\tforce_keepalive=yes", []string{"--nat_traversal", "--force_keepalive", "--keep_alive", "30"}, ""},
 		{"nat_traversal=yes\n\tdisable_port_floating=yes\n\tkeep_alive=2m", []string{"--nat_traversal", "--disable_port_floating", "--keep_alive", "120"}, ""},
 		{"nat_traversal=no", nil, ""},
+		{"strictcrlpolicy=yes\n\tipsecdir=/etc/ipsec.d", []string{"--ipsecdir", "/etc/ipsec.d", "--strictcrlpolicy"}, ""},
+		{"strictcrlpolicy=no", nil, ""},
 		{"keep_alive=0", nil, "keep_alive"},
 	} {
 		path := filepath.Join(dir, "ipsec.conf")

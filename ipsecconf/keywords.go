@@ -84,7 +84,8 @@ func init() {
 	ignore(setupKeywords, "klipsdebug", checkAny)
 	def(setupKeywords, "force_keepalive disable_port_floating", checkYesNo)
 	ignore(setupKeywords, "dnssec-enable logtime logappend logip "+
-		"strictcrlpolicy plutorestartoncrash hidetos fragicmp", checkYesNo)
+		"plutorestartoncrash hidetos fragicmp", checkYesNo)
+	def(setupKeywords, "strictcrlpolicy", checkYesNo)
 	ignore(setupKeywords, "oe", words("no", "off"))
 	ignore(setupKeywords, "nhelpers crlcheckinterval overridemtu plutowait", checkAny)
 	ignore(setupKeywords, "dumpdir syslog plutostderrlogtime", checkAny)

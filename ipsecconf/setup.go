@@ -51,6 +51,7 @@ func (s *Setup) check() []*Error {
 //	metrics=HOST:PORT        --metrics ADDR    (goswan extension)
 //	secretsfile= ipsecdir=   --secretsfile --ipsecdir
 //	perpeerlog= perpeerlogdir=  --perpeerlog --perpeerlogbase
+//	strictcrlpolicy=yes      --strictcrlpolicy
 //	plutoopts="..."          appended as they are
 //
 //	nat_traversal=yes        --nat_traversal
@@ -116,9 +117,11 @@ func (s *Setup) PlutoOptions(r Resolver) (*PlutoOptions, error) {
 			add(kw.opt, v.Value)
 		}
 	}
-	if v, ok := s.Get("perpeerlog"); ok {
-		if b, _ := yesNo(v.Value); b {
-			add("--perpeerlog")
+	for _, kw := range []struct{ key, opt string }{{"perpeerlog", "--perpeerlog"}, {"strictcrlpolicy", "--strictcrlpolicy"}} {
+		if v, ok := s.Get(kw.key); ok {
+			if b, _ := yesNo(v.Value); b {
+				add(kw.opt)
+			}
 		}
 	}
 	if v, ok := s.Get("logfile"); ok {

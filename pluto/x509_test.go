@@ -173,3 +173,30 @@ func TestX509SubjectAltNameID(t *testing.T) {
 		t.Errorf("east log:\n%s", east.log)
 	}
 }
+
+// TestX509WildcardID: a peer ID with "*" values (east expects
+// "C=US, O=Test, CN=*") accepts any DN that matches, bound to the
+// certificate as usual; another O= does not match.
+func TestX509WildcardID(t *testing.T) {
+	f := getCertFixture(t)
+	for _, x := range []struct {
+		pattern string
+		ok      bool
+	}{{"C=US, O=Test, CN=*", true}, {"C=US, O=Other, CN=*", false}} {
+		west, east := certPair(t, f, f.west, westDN)
+		east.whack(t, "--name", "west-east", "--delete")
+		args := []string{"--name", "west-east", "--host", west.addr, "--ikeport", itoa(west.port), "--client", "10.1.0.0/24",
+			"--id", x.pattern, "--to", "--host", east.addr, "--ikeport", itoa(east.port), "--client", "10.2.0.0/24",
+			"--id", eastDN, "--cert", f.east.CertFile, "--rsasig", "--encrypt", "--tunnel"}
+		if out, code := east.whack(t, args...); code != 0 {
+			t.Fatalf("east add: %d %s", code, out)
+		}
+		out, code := west.whack(t, "--name", "west-east", "--initiate")
+		if (code == 0) != x.ok {
+			t.Fatalf("%s: exit %d\n%s\neast:\n%s", x.pattern, code, out, east.log)
+		}
+		if !x.ok && !strings.Contains(east.log.String(), "no suitable connection for peer '"+westDN+"'") {
+			t.Errorf("%s: east log:\n%s", x.pattern, east.log)
+		}
+	}
+}
