@@ -36,6 +36,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	pid := fs.Int("pid", 0, "responder process id: measure its CPU time and RSS (same host)")
 	client := fs.String("client", "", "responder-side subnet: tunnel-mode Quick Modes between each source/32 and it (default host to host)")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	row := fs.String("row", "", "print the result as one table row with this label (see --header)")
+	header := fs.Bool("header", false, "print the header of --row's table and exit")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -46,6 +48,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() != 0 {
 		return usage("unexpected argument %q", fs.Arg(0))
+	}
+	if *header {
+		fmt.Fprintln(stdout, RowHeader)
+		return 0
 	}
 	tgt, err := parseTarget(*target)
 	if err != nil {
@@ -87,15 +93,39 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ikeload: %v\n", err)
 		return 1
 	}
-	if *asJSON {
+	switch {
+	case *row != "":
+		fmt.Fprintln(stdout, res.Row(*row, cfg.N))
+		for k, v := range res.Failures {
+			fmt.Fprintf(stderr, "ikeload: %s: failed %d: %s\n", *row, v, k)
+		}
+	case *asJSON:
 		json.NewEncoder(stdout).Encode(res.JSON())
-	} else {
+	default:
 		io.WriteString(stdout, res.Report())
 	}
 	if err != nil || res.Established != cfg.N {
 		return 1
 	}
 	return 0
+}
+
+// RowHeader heads the table of Result.Row lines.
+const RowHeader = "responder        established  handshakes/s  CPU ms/handshake  p50 ms  p99 ms  RSS KiB before->after  bytes/SA pair"
+
+// Row is the result as one line of a table (RowHeader).
+func (r *Result) Row(label string, n int) string {
+	f := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	cpu, rss, per := "-", "-", "-"
+	if r.RSSBefore != 0 && r.measureErr == nil {
+		cpu = fmt.Sprintf("%.3f", f(r.CPUPerHandshake()))
+		rss = fmt.Sprintf("%d->%d", r.RSSBefore/1024, r.RSSAfter/1024)
+		if r.PairsHeld > 0 {
+			per = fmt.Sprintf("%.0f", r.BytesPerPair())
+		}
+	}
+	return fmt.Sprintf("%-16s %11s  %12.1f  %16s  %6.1f  %6.1f  %21s  %13s", label, fmt.Sprintf("%d/%d", r.Established, n),
+		r.Rate(), cpu, f(r.Percentile(50)), f(r.Percentile(99)), rss, per)
 }
 
 // JSONResult is Result in a form for scripts.

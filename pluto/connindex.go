@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"goswan/fsm"
+	"goswan/routing"
 )
 
 // connIndex finds connections without scanning the database: with 10,000
@@ -108,4 +109,19 @@ func newestByConn(states []*fsm.State) map[*fsm.Conn]newestSAs {
 		}
 	}
 	return out
+}
+
+// interfaceOf is routing.InterfaceOf, remembered until the next --listen:
+// every SA installed asks for it, and each answer is a netlink dump of
+// every interface and address.
+func (d *Daemon) interfaceOf(a netip.Addr) string {
+	if name, ok := d.ifaceOf[a]; ok {
+		return name
+	}
+	if d.ifaceOf == nil {
+		d.ifaceOf = map[netip.Addr]string{}
+	}
+	name := routing.InterfaceOf(a)
+	d.ifaceOf[a] = name
+	return name
 }

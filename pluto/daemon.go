@@ -100,6 +100,9 @@ type Daemon struct {
 	idx       *connIndex
 	instByKey map[string]*Connection       // by connKey
 	instByTo  map[netip.Addr][]*Connection // by peer address
+	// ifaceOf caches routing.InterfaceOf (a netlink dump each) for the
+	// updown environment; --listen empties it.
+	ifaceOf map[netip.Addr]string
 
 	closeOnce sync.Once
 

@@ -583,7 +583,7 @@ func (d *Daemon) updownEnv(c *Connection, st *fsm.State, p *routing.KernelPolicy
 		peer = st.Remote.Addr().Unmap()
 	}
 	u := &routing.Updown{Verb: verb, Conn: c.Name, Me: me, Peer: peer,
-		Interface: routing.InterfaceOf(me), MyID: idOr(fc.LocalID, me), PeerID: idOr(fc.RemoteID, peer),
+		Interface: d.interfaceOf(me), MyID: idOr(fc.LocalID, me), PeerID: idOr(fc.RemoteID, peer),
 		MyClient: p.LocalNet, PeerClient: p.RemoteNet, Stack: d.kernel.Name(), Policy: c.PolicyString(), ReqID: p.ReqID}
 	if st != nil {
 		if st.Parent != nil && st.Parent.PeerID.Type != 0 {

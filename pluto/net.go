@@ -56,6 +56,7 @@ func contains(list []string, s string) bool {
 // (pluto's one socket per interface address: the address a packet arrived
 // on is then known). Addresses that went away are closed.
 func (d *Daemon) listen() error {
+	d.ifaceOf = nil // interfaces may have changed
 	addrs, err := d.interfaceAddrs()
 	if err != nil {
 		return err
