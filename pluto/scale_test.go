@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,6 +128,13 @@ func TestScale(t *testing.T) {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	perPair := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
+	if f := os.Getenv("GOSWAN_SCALE_HEAPPROFILE"); f != "" {
+		// What the SA pairs are made of: go tool pprof -sample_index=inuse_space
+		if out, err := os.Create(f); err == nil {
+			pprof.WriteHeapProfile(out)
+			out.Close()
+		}
+	}
 	fmt.Printf("scale: %d connections loaded by whack in %.2fs (%.0f/s); %d ISAKMP+IPsec SA pairs established in %.2fs (%.0f handshakes/s, p50 %.1fms p99 %.1fms); whack --status (%d lines) in %.0fms; heap %.0f bytes per SA pair (instances and index entries included)\n",
 		n, loadTime.Seconds(), float64(n)/loadTime.Seconds(), n, res.Elapsed.Seconds(), res.Rate(),
 		float64(res.Percentile(50).Microseconds())/1000, float64(res.Percentile(99).Microseconds())/1000,
