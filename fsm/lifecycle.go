@@ -98,12 +98,18 @@ func (m *Machine) replace(st *State) {
 			m.log(st, 0, "%s: replacing IPsec SA before it expires", st.Kind)
 			if p1 := m.isakmpFor(c); p1 != nil {
 				m.quickOutI1(p1, c, nil)
+			} else if st.IPsec != nil && st.IPsec.Encap {
+				m.mainOutI1At(c, nil, 1, false, st.Local, st.Remote)
 			} else {
 				m.mainOutI1(c, nil, 1, false)
 			}
 		case st.Kind.IsISAKMPEstablished():
 			m.log(st, 0, "%s: replacing ISAKMP SA before it expires", st.Kind)
-			m.mainOutI1(c, nil, 1, true)
+			if st.NATT.Floated {
+				m.mainOutI1At(c, nil, 1, true, st.Local, st.Remote)
+			} else {
+				m.mainOutI1(c, nil, 1, true)
+			}
 		}
 	} else {
 		m.debug(st, "not replacing %s: a newer SA exists", st.Kind)

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"errors"
+	"net/netip"
 	"time"
 
 	"goswan/fsm/proposal"
@@ -52,10 +53,18 @@ func (m *Machine) initiate(c *Conn, whack any, try int) {
 // mainOutI1 starts Main Mode for c (pluto's main_outI1). With replacing,
 // the new ISAKMP SA replaces an old one and starts no Quick Mode itself.
 func (m *Machine) mainOutI1(c *Conn, whack any, try int, replacing bool) {
+	m.mainOutI1At(c, whack, try, replacing, c.Local, c.Remote)
+}
+
+// mainOutI1At is mainOutI1 between the given addresses: a replacement for
+// an SA through a NAT starts where the old one had floated to (the NAT-T
+// port, whose NAT mapping the keepalives kept open).
+func (m *Machine) mainOutI1At(c *Conn, whack any, try int, replacing bool, local, remote netip.AddrPort) {
 	st := m.newState(StateMainI1, c)
 	st.Initiator, st.Whack, st.Try, st.replacing = true, whack, try, replacing
 	st.ICookie = m.newCookie()
-	st.Local, st.Remote = c.Local, c.Remote
+	st.Local, st.Remote = local, remote
+	st.NATT.Floated = local.Port() == m.nattPort() && m.cfg.NATTraversal
 	st.k = &keys{}
 	sa := proposal.BuildPhase1SA(c.phase1Policy(true))
 	chain := payloads.EncodePayloads(append(append([]payloads.Payload{sa}, c.vendorIDs()...), m.nattVIDs(st)...))

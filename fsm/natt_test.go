@@ -300,3 +300,46 @@ func TestNATTMissingNATD(t *testing.T) {
 		t.Errorf("east:\n%s", east.allLines())
 	}
 }
+
+// TestNATTResponderRekeys: the server (responder, not behind the NAT)
+// replaces the ISAKMP and IPsec SAs of a client behind a NAT that does not
+// rekey itself: the new Main Mode starts on the NAT-T port to the client's
+// NAT mapping (the only one the NAT still has), never on port 500.
+func TestNATTResponderRekeys(t *testing.T) {
+	o := natOpts{pairOpts: pairOpts{rekey: true, ikeLife: 20 * time.Minute, ipsecLife: 30 * time.Minute, margin: 5 * time.Minute},
+		nat: true, wNATT: true, eNATT: true}
+	n, west, east, box := newNATPair(t, o)
+	west.conns[0].DontRekey = true
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if len(east.installed) != 1 {
+		t.Fatalf("not established:\n%s", east.allLines())
+	}
+	delete(box.ports, 500) // the NAT's port-500 mapping expired long ago
+	sent := len(n.trace)
+	for i := 0; i < 20 && countStates(east.m, func(k StateKind) bool { return k == StateMainI4 }) == 0; i++ {
+		n.advance(t, time.Minute)
+	}
+	var mine *State
+	for _, st := range east.m.States() {
+		if st.Kind == StateMainI4 {
+			mine = st
+		}
+	}
+	if mine == nil {
+		t.Fatalf("east did not rekey: %s\neast:\n%s\nwest:\n%s", stateSummary(east.m), east.allLines(), west.allLines())
+	}
+	if mine.Remote != netip.AddrPortFrom(natPublic, 31001) || mine.Local.Port() != 4500 || !mine.NATT.Floated {
+		t.Errorf("east's new ISAKMP SA %s -> %s, NAT-T %+v", mine.Local, mine.Remote, mine.NATT)
+	}
+	// (A message to the NAT's port 500 would have been dropped: the rekey
+	// could not have completed.) Everything east sent reached west's 4500.
+	for _, p := range n.trace[sent:] {
+		if p.from.Addr() == eastAddr.Addr() && p.to != netip.AddrPortFrom(westAddr.Addr(), 4500) {
+			t.Errorf("east's message reached %s", p.to)
+		}
+	}
+	if !strings.Contains(west.allLines(), "NAT-Traversal: Result using RFC 3947 (NAT-Traversal): i am NATed") {
+		t.Errorf("west:\n%s", west.allLines())
+	}
+}

@@ -92,6 +92,9 @@ func (e *testEnv) SwitchConn(c *Conn, remote netip.AddrPort, peer ID) *Conn {
 	return nil
 }
 func (e *testEnv) ResponderConn(local, remote netip.AddrPort) *Conn {
+	if local.Port() == spec.NATTPort { // as pluto's responderConn
+		local = netip.AddrPortFrom(local.Addr(), spec.IKEPort)
+	}
 	for _, c := range e.conns {
 		if c.Local == local && (c.Remote.Addr() == remote.Addr() || !c.Remote.Addr().IsValid()) {
 			return c

@@ -315,6 +315,11 @@ func (d *Daemon) sortedConns() []*Connection { return d.index().sorted }
 // the local address for this peer, an exact peer before a %any one (which
 // is instantiated for the peer: a Road Warrior).
 func (d *Daemon) responderConn(local, remote netip.AddrPort) *fsm.Conn {
+	if d.isNATTSocket(local) {
+		// A peer behind a NAT starts a new exchange on the NAT-T port
+		// (a rekey): the connection is the one of the IKE port.
+		local = netip.AddrPortFrom(local.Addr(), uint16(d.cfg.IKEPort))
+	}
 	idx := d.index()
 	for _, c := range idx.byRemote[remote.Addr()] {
 		if c.Conn.Local == local {
