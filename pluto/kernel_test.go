@@ -1,10 +1,13 @@
 package pluto
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -283,4 +286,75 @@ func TestKernelRefusesSA(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCompress: --compress on the initiator only: IPComp is proposed and
+// accepted (as pluto accepts it without --compress), both ends show the
+// CPIs (whack's established line, --status, --status --json) and give
+// them to the kernel, mirrored.
+func TestCompress(t *testing.T) {
+	west := startDaemon(t, "127.0.0.1", psk, 0)
+	east := startDaemon(t, "127.0.0.2", psk, 0)
+	wk, ek := &saKernel{NoStack: routing.NewNoStack()}, &saKernel{NoStack: routing.NewNoStack()}
+	west.d.Do(func() { west.d.kernel = wk })
+	east.d.Do(func() { east.d.kernel = ek })
+	addConn(t, west, west, east, "--compress")
+	addConn(t, east, west, east)
+	out, code := west.whack(t, "--name", "west-east", "--initiate")
+	m := regexp.MustCompile(`IPsec SA established \{ESP=>0x[0-9a-f]{8} <0x[0-9a-f]{8} IPCOMP=>0x0000([0-9a-f]{4}) <0x0000([0-9a-f]{4})\}`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("initiate: exit %d\n%s", code, out)
+	}
+	outCPI, inCPI := m[1], m[2]
+	st, _ := west.whack(t, "--status")
+	if !regexp.MustCompile(`esp\.[0-9a-f]{8}@127\.0\.0\.2 esp\.[0-9a-f]{8}@127\.0\.0\.1 comp\.` + outCPI + `@127\.0\.0\.2 comp\.` + inCPI + `@127\.0\.0\.1 tun`).MatchString(st) {
+		t.Errorf("status lacks the CPIs %s/%s:\n%s", outCPI, inCPI, st)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := runWhack(east, &stdout, &stderr, "--status", "--json"); code != 0 {
+		t.Fatalf("status --json: %d %s", code, stderr.String())
+	}
+	var doc StatusDoc
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range doc.States {
+		if s.IPsec != nil {
+			found = true
+			if !s.IPsec.IPComp || s.IPsec.OutboundCPI != inCPI || s.IPsec.InboundCPI != outCPI {
+				t.Errorf("east's JSON IPsec status %+v, want CPIs %s/%s", s.IPsec, inCPI, outCPI)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no IPsec state in east's JSON:\n%s", stdout.String())
+	}
+	for _, c := range []struct {
+		k       *saKernel
+		in, out string
+	}{{wk, inCPI, outCPI}, {ek, outCPI, inCPI}} {
+		c.k.mu.Lock()
+		if len(c.k.full) != 1 || !c.k.full[0].Compress || fmt.Sprintf("%04x", c.k.full[0].InboundCPI) != c.in ||
+			fmt.Sprintf("%04x", c.k.full[0].OutboundCPI) != c.out {
+			t.Errorf("kernel got %+v, want CPIs in %s out %s", c.k.full, c.in, c.out)
+		}
+		c.k.mu.Unlock()
+	}
+}
+
+// saKernel is nostack recording the full pairs it installs.
+type saKernel struct {
+	*routing.NoStack
+	mu   sync.Mutex
+	full []*routing.KernelSA
+}
+
+func (k *saKernel) Install(sa *routing.KernelSA, inboundOnly bool) error {
+	if !inboundOnly {
+		k.mu.Lock()
+		k.full = append(k.full, sa)
+		k.mu.Unlock()
+	}
+	return k.NoStack.Install(sa, inboundOnly)
 }

@@ -137,7 +137,11 @@ func (d *Daemon) stateStatus(st *fsm.State, out func(string, ...any)) {
 		if sa.Encap {
 			encap = fmt.Sprintf(" in UDP %d->%d", sa.Local.Port(), sa.Remote.Port())
 		}
-		out("#%d: %q %s.%x@%s %s.%x@%s %s%s%s", st.Serial, name, proto, sa.OutboundSPI, sa.Remote.Addr(),
-			proto, sa.InboundSPI, sa.Local.Addr(), mode, xfrm, encap)
+		comp := ""
+		if sa.Compressed() {
+			comp = fmt.Sprintf("comp.%x@%s comp.%x@%s ", sa.OutboundCPI, sa.Remote.Addr(), sa.InboundCPI, sa.Local.Addr())
+		}
+		out("#%d: %q %s.%x@%s %s.%x@%s %s%s%s%s", st.Serial, name, proto, sa.OutboundSPI, sa.Remote.Addr(),
+			proto, sa.InboundSPI, sa.Local.Addr(), comp, mode, xfrm, encap)
 	}
 }

@@ -184,14 +184,17 @@ type ISAKMPStatus struct {
 
 // IPsecStatus is the negotiated IPsec SA pair of a Quick Mode state.
 type IPsecStatus struct {
-	Protocol        string `json:"protocol"` // "esp" or "ah"
-	Mode            string `json:"mode"`     // "tunnel" or "transport"
-	OutboundSPI     string `json:"outbound_spi"`
-	InboundSPI      string `json:"inbound_spi"`
-	Algorithm       string `json:"algorithm"` // esp= spelling
-	Xfrm            string `json:"xfrm"`      // status spelling
-	PFSGroup        string `json:"pfs_group"`
-	IPComp          bool   `json:"ipcomp"`
+	Protocol    string `json:"protocol"` // "esp" or "ah"
+	Mode        string `json:"mode"`     // "tunnel" or "transport"
+	OutboundSPI string `json:"outbound_spi"`
+	InboundSPI  string `json:"inbound_spi"`
+	Algorithm   string `json:"algorithm"` // esp= spelling
+	Xfrm        string `json:"xfrm"`      // status spelling
+	PFSGroup    string `json:"pfs_group"`
+	IPComp      bool   `json:"ipcomp"`
+	// OutboundCPI and InboundCPI are IPComp's CPIs (hex), when compressing.
+	OutboundCPI     string `json:"outbound_cpi,omitempty"`
+	InboundCPI      string `json:"inbound_cpi,omitempty"`
 	LifetimeSeconds int64  `json:"lifetime_seconds"`
 	LocalClient     string `json:"local_client"`
 	RemoteClient    string `json:"remote_client"`
@@ -379,6 +382,9 @@ func stateJSON(st *fsm.State, now time.Time) StateStatus {
 		}
 		if sa.Encap {
 			ip.UDPEncap = &UDPEncapStatus{LocalPort: sa.Local.Port(), RemotePort: sa.Remote.Port()}
+		}
+		if sa.Compressed() {
+			ip.OutboundCPI, ip.InboundCPI = fmt.Sprintf("%x", sa.OutboundCPI), fmt.Sprintf("%x", sa.InboundCPI)
 		}
 		switch {
 		case sa.ESP != nil:
