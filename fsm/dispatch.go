@@ -386,6 +386,7 @@ func (m *Machine) decrypt(st *State, md *Digest, iv []byte) ([]byte, error) {
 		return nil, fmt.Errorf("cannot decrypt: %v", err)
 	}
 	if err := md.Msg.SetDecrypted(pt); err != nil {
+		m.debug(st, "decrypted payloads do not parse: %v", err)
 		return nil, errors.New("message does not decrypt to valid payloads (wrong keys, e.g. a pre-shared key mismatch?)")
 	}
 	return next, nil

@@ -35,6 +35,10 @@ type Attr struct {
 	Identifier uint16
 	Attributes []Attribute
 	Reserved2  uint8 // the RESERVED octet after Type, as received
+	// Pad is the zero padding after the attributes, as received: libreswan
+	// pads the list to a multiple of four octets (up to three zeros that
+	// do not make an attribute header).
+	Pad int
 }
 
 func (*Attr) Type() spec.PayloadType { return spec.PayloadAttr }
@@ -43,7 +47,8 @@ func (*Attr) Type() spec.PayloadType { return spec.PayloadAttr }
 func (p *Attr) AppendBody(b []byte) []byte {
 	b = append(b, p.Kind, p.Reserved2)
 	b = append16(b, p.Identifier)
-	return AppendAttributes(b, p.Attributes)
+	b = AppendAttributes(b, p.Attributes)
+	return append(b, make([]byte, p.Pad)...)
 }
 
 func (p *Attr) decode(_ spec.PayloadType, b []byte, off int) error {
@@ -53,7 +58,13 @@ func (p *Attr) decode(_ spec.PayloadType, b []byte, off int) error {
 	p.Kind = b[0]
 	p.Reserved2 = b[1]
 	p.Identifier = uint16(be16(b[2:]))
-	as, err := decodeAttributes(b[4:], off+4, spec.PayloadAttr, spec.PayloadMalformed)
+	body := b[4:]
+	as, err := decodeAttributes(body, off+4, spec.PayloadAttr, spec.PayloadMalformed)
+	for pad := 1; err != nil && pad <= 3 && pad <= len(body) && body[len(body)-pad] == 0; pad++ {
+		if as2, err2 := decodeAttributes(body[:len(body)-pad], off+4, spec.PayloadAttr, spec.PayloadMalformed); err2 == nil {
+			as, err, p.Pad = as2, nil, pad
+		}
+	}
 	if err != nil {
 		return err
 	}

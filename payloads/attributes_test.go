@@ -94,3 +94,28 @@ func TestAttributeConstructors(t *testing.T) {
 		}()
 	}
 }
+
+// TestAttrPadding: libreswan pads a ModeCfg attribute list with zeros to a
+// multiple of four octets; the padding is accepted and kept (re-encoding
+// gives the same bytes), but not more than three octets of it, and only zeros.
+func TestAttrPadding(t *testing.T) {
+	// ACK, identifier abfc: INTERNAL_IP4_ADDRESS 10.2.0.0, a 14-octet
+	// Cisco attribute, then two zero octets (libreswan 4.10's ACK).
+	body := unhex(t, "0400abfc 00010004 0a020000 7004000e 0a090005 ffffffff 000000000000 0000")
+	var p Attr
+	if err := p.decode(spec.PayloadAttr, body, 0); err != nil {
+		t.Fatal(err)
+	}
+	if p.Pad != 2 || len(p.Attributes) != 2 || p.Attributes[1].Type != 0x7004 || len(p.Attributes[1].Value) != 14 {
+		t.Errorf("decoded %+v", p)
+	}
+	if out := p.AppendBody(nil); !bytes.Equal(out, body) {
+		t.Errorf("re-encoded %x, want %x", out, body)
+	}
+	for _, bad := range []string{"0400abfc 00010004 0a020000 01", "0400abfc 00010004 0a020000 0000000001", "0400abfc 0001"} {
+		var q Attr
+		if err := q.decode(spec.PayloadAttr, unhex(t, bad), 0); err == nil {
+			t.Errorf("%s accepted: %+v", bad, q)
+		}
+	}
+}
