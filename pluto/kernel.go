@@ -130,7 +130,7 @@ func (d *Daemon) routingConn(c *Connection) routing.Conn {
 	fc := &c.Conn
 	local := fc.Local.Addr().Unmap()
 	rc := routing.Conn{Name: connKey(fc), Policy: c.PolicyString(), ISAKMPOnly: !fc.IPsec, Instance: c.Template != "",
-		Interface: routing.InterfaceOf(local), Local: local, Peer: fc.Remote.Addr().Unmap(),
+		Interface: d.interfaceOf(local), Local: local, Peer: fc.Remote.Addr().Unmap(),
 		LocalClient: fc.LocalNet.Net, PeerClient: fc.RemoteNet.Net,
 		Proto: fc.LocalNet.Proto, LocalPort: fc.LocalNet.Port, PeerPort: fc.RemoteNet.Port}
 	if rc.Interface == "" {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -175,6 +176,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cfg.Log.Logf("Starting Pluto (%s); kernel: %s", Version, cfg.Kernel.Name())
 	if kernelWarning != "" {
 		cfg.Log.Logf("%s", kernelWarning)
+	}
+	if f := os.Getenv("GOSWAN_CPUPROFILE"); f != "" {
+		// For profiling the daemon under load (scripts/bench-responders.sh):
+		// a CPU profile from start to shutdown, for go tool pprof.
+		if out, err := os.Create(f); err == nil && pprof.StartCPUProfile(out) == nil {
+			defer func() { pprof.StopCPUProfile(); out.Close() }()
+		}
 	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
