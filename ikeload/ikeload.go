@@ -68,8 +68,11 @@ type Config struct {
 	// wait (doubled, at most two resends).
 	Timeout, Retransmit time.Duration
 	// ResponderPID, when not zero, is the responder process whose CPU time
-	// and resident memory are measured.
+	// and resident memory are measured, Settle after the last handshake
+	// (the responder finishes its work and may give back the memory of
+	// the burst: steady state, not the peak).
 	ResponderPID int
+	Settle       time.Duration
 	// Clients, when set, makes the Quick Modes tunnels between each
 	// source's /32 and this responder-side subnet (IDci/IDcr sent);
 	// otherwise they are host to host (no client IDs).
@@ -300,7 +303,7 @@ loop:
 	if cfg.ResponderPID != 0 && res.measureErr == nil {
 		// Let the responder finish what the last packets asked of it
 		// (the last QI2, the Deletes) before reading its counters.
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(cfg.Settle)
 		var after procSample
 		after, res.measureErr = sampleProc(cfg.ResponderPID)
 		res.CPU = after.cpu - before.cpu
@@ -361,6 +364,9 @@ func defaults(cfg *Config) error {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = 200 * time.Millisecond
 	}
 	if cfg.Retransmit <= 0 {
 		cfg.Retransmit = 5 * time.Second

@@ -34,6 +34,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 30*time.Second, "time limit of one handshake")
 	retransmit := fs.Duration("retransmit", 5*time.Second, "first retransmission wait")
 	pid := fs.Int("pid", 0, "responder process id: measure its CPU time and RSS (same host)")
+	settle := fs.Duration("settle", 2*time.Second, "with --pid: wait this long after the last handshake before reading the responder's figures")
 	client := fs.String("client", "", "responder-side subnet: tunnel-mode Quick Modes between each source/32 and it (default host to host)")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	row := fs.String("row", "", "print the result as one table row with this label (see --header)")
@@ -69,7 +70,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := Config{Target: tgt, Sources: srcs, SourcePort: uint16(*sport), N: *n, Concurrency: *conc,
 		Workers: *workers, IKE: *ike, ESP: *esp, PSK: []byte(*psk), Keep: *keep, Cleanup: !*leave,
-		Timeout: *timeout, Retransmit: *retransmit, ResponderPID: *pid}
+		Timeout: *timeout, Retransmit: *retransmit, ResponderPID: *pid, Settle: *settle}
 	if *client != "" {
 		p, err := netip.ParsePrefix(*client)
 		if err != nil {

@@ -103,6 +103,8 @@ type Daemon struct {
 	// ifaceOf caches routing.InterfaceOf (a netlink dump each) for the
 	// updown environment; --listen empties it.
 	ifaceOf map[netip.Addr]string
+	// Packets counted for trimIdle (trim.go).
+	packetsSeen, packetsAtTick, packetsTrimmed uint64
 
 	closeOnce sync.Once
 
@@ -227,6 +229,8 @@ func (d *Daemon) run() {
 		defer t.Stop()
 		keepalive = t.C
 	}
+	trim := time.NewTicker(trimEvery)
+	defer trim.Stop()
 	for {
 		d.armTimer(timer)
 		select {
@@ -245,6 +249,8 @@ func (d *Daemon) run() {
 			d.afterEvent()
 		case <-keepalive:
 			d.sendKeepalives()
+		case <-trim.C:
+			d.trimIdle()
 		case <-d.done:
 			d.m.Shutdown(d.cfg.Now())
 			d.kernelShutdown()
@@ -258,6 +264,7 @@ func (d *Daemon) run() {
 func (d *Daemon) handleEvent(ev any) {
 	switch e := ev.(type) {
 	case packetEvent:
+		d.packetsSeen++
 		d.handlePacket(e)
 	case whackEvent:
 		d.handleWhack(e.msg, e.w)

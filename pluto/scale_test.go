@@ -1,10 +1,12 @@
 package pluto
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"runtime"
@@ -80,8 +82,8 @@ func TestScale(t *testing.T) {
 		srcs[i] = scalePeer(i)
 	}
 	cfg := ikeload.Config{Target: netip.AddrPortFrom(mustAddr("127.0.0.1"), uint16(port)), Sources: srcs,
-		SourcePort: uint16(freePort(t, "127.0.0.1")), N: n, Concurrency: min(n, 200), Workers: 1,
-		PSK: []byte(psk), Keep: true, Cleanup: false, Timeout: 60 * time.Second, Retransmit: 10 * time.Second}
+		SourcePort: uint16(freePort(t, "127.0.0.1")), N: n, Concurrency: min(n, 50), Workers: 1,
+		PSK: []byte(psk), Keep: true, Cleanup: false, Timeout: 60 * time.Second, Retransmit: 3 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	res, err := ikeload.Run(ctx, cfg)
@@ -104,18 +106,16 @@ func TestScale(t *testing.T) {
 	}
 
 	// whack --status with n connections and 2n states, as an operator sees
-	// it (through the control socket), three times.
-	var worst time.Duration
+	// it (through the control socket), three times, once the burst is over
+	// (the daemon gives its garbage back after a quiet moment: trim.go).
+	time.Sleep(1500 * time.Millisecond)
+	var worst, worstFirst time.Duration
 	var lines int
 	for range 3 {
-		var out, errb bytes.Buffer
-		t1 := time.Now()
-		if code := whack.Run([]string{"--ctlbase", td.ctlbase, "--status"}, &out, &errb); code != 0 {
-			t.Fatalf("status: exit %d %s", code, errb.String())
-		}
-		worst = max(worst, time.Since(t1))
-		lines = strings.Count(out.String(), "\n")
-		if c := strings.Count(out.String(), "STATE_QUICK_R2"); c != n {
+		total, first, out := timeStatus(t, td.ctlbase)
+		worst, worstFirst = max(worst, total), max(worstFirst, first)
+		lines = strings.Count(out, "\n")
+		if c := strings.Count(out, "STATE_QUICK_R2"); c != n {
 			t.Fatalf("status shows %d IPsec SAs, want %d", c, n)
 		}
 	}
@@ -135,10 +135,10 @@ func TestScale(t *testing.T) {
 			out.Close()
 		}
 	}
-	fmt.Printf("scale: %d connections loaded by whack in %.2fs (%.0f/s); %d ISAKMP+IPsec SA pairs established in %.2fs (%.0f handshakes/s, p50 %.1fms p99 %.1fms); whack --status (%d lines) in %.0fms; heap %.0f bytes per SA pair (instances and index entries included)\n",
+	fmt.Printf("scale: %d connections loaded by whack in %.2fs (%.0f/s); %d ISAKMP+IPsec SA pairs established in %.2fs (%.0f handshakes/s, p50 %.1fms p99 %.1fms); whack --status (%d lines) complete in %.0fms, first line after %.0fms; heap %.0f bytes per SA pair (instances and index entries included)\n",
 		n, loadTime.Seconds(), float64(n)/loadTime.Seconds(), n, res.Elapsed.Seconds(), res.Rate(),
 		float64(res.Percentile(50).Microseconds())/1000, float64(res.Percentile(99).Microseconds())/1000,
-		lines, float64(worst.Microseconds())/1000, perPair)
+		lines, float64(worst.Microseconds())/1000, float64(worstFirst.Microseconds())/1000, perPair)
 }
 
 // countEstablished counts the responder's established ISAKMP SAs that have
@@ -159,4 +159,35 @@ func countEstablished(td *testDaemon) int {
 		}
 	})
 	return n
+}
+
+// timeStatus runs whack --status through the control socket and times the
+// first line and the whole answer.
+func timeStatus(t *testing.T, ctlbase string) (total, first time.Duration, out string) {
+	t0 := time.Now()
+	c, err := net.Dial("unix", ctlbase+".ctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := whack.WriteMessage(c, &whack.Message{Status: true}); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReaderSize(c, 1<<20)
+	var b strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		if first == 0 && line != "" {
+			first = time.Since(t0)
+		}
+		b.WriteString(line)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return time.Since(t0), first, b.String()
 }

@@ -20,6 +20,8 @@ func NewReply(w io.Writer) Reply { return Reply{w: w} }
 // Attached reports whether the lines go anywhere.
 func (r Reply) Attached() bool { return r.w != nil }
 
+var newlines = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+
 // Line writes "NNN text\n" in one Write: the code as three digits (0-999),
 // the text with newlines and carriage returns turned into blanks, the line
 // cut at LineWidth bytes (on a UTF-8 boundary).
@@ -31,7 +33,7 @@ func (r Reply) Line(code int, text string) error {
 		return nil
 	}
 	text = strings.TrimRight(text, "\r\n")
-	text = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(text)
+	text = newlines.Replace(text)
 	line := fmt.Sprintf("%03d %s", code, text)
 	if len(line) > LineWidth {
 		cut := LineWidth
