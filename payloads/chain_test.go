@@ -166,3 +166,25 @@ func TestEncodePanicsOnOversize(t *testing.T) {
 	}()
 	EncodePayloads([]Payload{&KE{Data: make([]byte, 65532)}})
 }
+
+// TestClearPadding: libreswan pads clear messages with zeros to a multiple
+// of 4 octets (ikepad); that is accepted, kept in Padding and re-encoded;
+// other trailing octets are not.
+func TestClearPadding(t *testing.T) {
+	vid := pl(spec.PayloadNone, []byte("vendor")) // 28+10: two zeros pad to 40
+	b := msg(spec.PayloadVID, 0, vid, []byte{0, 0})
+	m, err := DecodeMessage(b)
+	if err != nil || len(m.Payloads) != 1 || !bytes.Equal(m.Padding, []byte{0, 0}) || !bytes.Equal(m.Encode(), b) {
+		t.Fatalf("padded message: %v %v", m, err)
+	}
+	for name, pad := range map[string][]byte{
+		"not to a multiple of 4": {0},
+		"more than 3":            {0, 0, 0, 0, 0, 0},
+		"not zero":               {0, 1},
+	} {
+		b := msg(spec.PayloadVID, 0, vid, pad)
+		if e := wantNotify(t, decodeErr(b), spec.UnequalPayloadLengths); e.Offset != 28+len(vid) {
+			t.Errorf("%s: offset %d", name, e.Offset)
+		}
+	}
+}

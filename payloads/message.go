@@ -24,7 +24,8 @@ type Message struct {
 	// Payloads is the decoded chain; nil while the body is encrypted and
 	// SetDecrypted has not been called.
 	Payloads []Payload
-	// Padding is what follows the last payload of a decrypted body.
+	// Padding is what follows the last payload: the cipher's padding of a
+	// decrypted body, or a clear message's padding to 4 octets.
 	Padding []byte
 }
 
@@ -42,7 +43,10 @@ type Message struct {
 // With the E flag set the body is left undecoded (m.Body() is the
 // ciphertext, Payloads nil) until SetDecrypted. Otherwise the payload chain
 // is decoded, and octets after the last payload are an error
-// (UNEQUAL_PAYLOAD_LENGTHS). Everything decoded aliases b.
+// (UNEQUAL_PAYLOAD_LENGTHS), except 1 to 3 zero octets that make the
+// message a multiple of 4 long: libreswan pads its clear messages so
+// (ikepad=yes, its default); they are kept in Padding. Everything decoded
+// aliases b.
 func DecodeMessage(b []byte) (*Message, error) {
 	h, err := ParseHeader(b)
 	if err != nil {
@@ -64,12 +68,30 @@ func DecodeMessage(b []byte) (*Message, error) {
 	if h.Encrypted() {
 		return m, nil
 	}
-	ps, _, err := decodeChain(h.NextPayload, b[spec.HeaderLen:], spec.HeaderLen, false)
+	ps, pad, err := decodeChain(h.NextPayload, b[spec.HeaderLen:], spec.HeaderLen, true)
 	if err != nil {
 		return nil, err
 	}
-	m.Payloads = ps
+	if len(pad) != 0 && !isIKEPad(pad, len(b)) {
+		return nil, errorf(spec.UnequalPayloadLengths, spec.PayloadNone, len(b)-len(pad),
+			"%d octets after the last payload", len(pad))
+	}
+	m.Payloads, m.Padding = ps, pad
 	return m, nil
+}
+
+// isIKEPad reports whether pad, at the end of a clear message n octets
+// long, is padding to a multiple of 4 octets: 1 to 3 zero octets.
+func isIKEPad(pad []byte, n int) bool {
+	if len(pad) > 3 || n%4 != 0 {
+		return false
+	}
+	for _, c := range pad {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Body returns the octets after the header, up to the header's Length: the

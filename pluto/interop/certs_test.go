@@ -73,6 +73,7 @@ type certCase struct {
 	peerLeaf string
 	refuser  string // "" (established), "us" or "peer"
 	want     *regexp.Regexp
+	aggr     bool // Aggressive Mode
 }
 
 // certScenario prepares s for X.509 with the PKI: our plutos load the CA
@@ -93,6 +94,9 @@ func (x *interopPKI) certScenario(s *scenario, c certCase) {
 		}
 		args := []string{"--name", "west-east", "--host", selfIP, "--client", selfNet, "--id", sideDN(self), "--cert", leaf.CertFile,
 			"--to", "--host", peerIP, "--client", peerNet, "--id", sideDN(peer), "--tunnel", "--rsasig", "--encrypt", "--keyingtries", "1"}
+		if s.aggr {
+			args = append(args, "--aggrmode")
+		}
 		for _, a := range [][]string{{"--rereadsecrets"}, append(args, s.p.ours...)} {
 			if out, code := o.whack(a...); code != 0 {
 				return fmt.Errorf("whack %v on %s: exit %d %s", a[:2], self, code, out)
@@ -197,7 +201,8 @@ func (s *scenario) peerLog() string {
 }
 
 // TestInteropCerts: certificates in Main Mode against each peer, both
-// roles, and the refusals of revoked and expired certificates.
+// roles, Main and Aggressive Mode, and the refusals of revoked and expired
+// certificates.
 func TestInteropCerts(t *testing.T) {
 	setup(t)
 	x := newInteropPKI(t)
@@ -209,13 +214,17 @@ func TestInteropCerts(t *testing.T) {
 		c          certCase
 	}
 	var runs []run
-	for _, peer := range append(peers(), "ours") {
-		for _, role := range []string{"initiator", "responder"} {
-			c := good
-			if role == "responder" {
-				c.ourLeaf, c.peerLeaf = "east", "west"
+	aggr := good
+	aggr.name, aggr.aggr = "x509-aggressive", true
+	for _, c := range []certCase{good, aggr} {
+		for _, peer := range append(peers(), "ours") {
+			for _, role := range []string{"initiator", "responder"} {
+				c := c
+				if role == "responder" {
+					c.ourLeaf, c.peerLeaf = "east", "west"
+				}
+				runs = append(runs, run{peer, role, c})
 			}
-			runs = append(runs, run{peer, role, c})
 		}
 	}
 	for _, peer := range peers() {
@@ -238,7 +247,7 @@ func TestInteropCerts(t *testing.T) {
 	for _, r := range runs {
 		key := fmt.Sprintf("%-4s %-10s %s", r.peer, r.role, r.c.name)
 		mx.run(t, key, r.peer+"/"+r.role+"/"+r.c.name, func(t *testing.T) {
-			s := &scenario{t: t, peer: r.peer, ourRole: r.role, p: proposals[0]}
+			s := &scenario{t: t, peer: r.peer, ourRole: r.role, p: proposals[0], aggr: r.c.aggr}
 			x.certScenario(s, r.c)
 			defer s.stop()
 			defer func() {
@@ -264,6 +273,9 @@ func TestInteropCerts(t *testing.T) {
 			want := fmt.Sprintf("authenticated peer '%s' with a 2048-bit RSA signature (X.509 certificate)", sideDN(s.peerNS))
 			if !strings.Contains(s.us.log.String(), want) {
 				t.Errorf("our log lacks %q:\n%s", want, s.us.log)
+			}
+			if st, _ := s.us.whack("--status"); r.c.aggr != strings.Contains(st, "STATE_AGGR_") {
+				t.Errorf("aggressive=%v, our status:\n%s", r.c.aggr, st)
 			}
 		})
 	}
