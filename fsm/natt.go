@@ -18,6 +18,7 @@ package fsm
 import (
 	"bytes"
 	"net/netip"
+	"time"
 
 	"goswan/fsm/proposal"
 	"goswan/oakley"
@@ -240,25 +241,51 @@ func (m *Machine) notePeerAddress(st *State, md *Digest) {
 	if p1.NATT.Method == NATTNone || (md.From == p1.Remote && md.To == p1.Local) {
 		return
 	}
-	oldL, oldR := p1.Local, p1.Remote
 	if md.To.Port() == m.nattPort() {
 		p1.NATT.Floated = true
 	}
-	if oldR.Port() != md.From.Port() || oldR.Addr() != md.From.Addr() {
-		m.log(p1, 0, "NAT-T: peer %s is now at %s", oldR, md.From)
+	m.movePeer(p1, p1.Local, p1.Remote, md.To, md.From, "")
+}
+
+// PeerMapping is the kernel's report that authenticated ESP in UDP for our
+// inbound SA (SPI, to local) came from newRemote instead of oldRemote:
+// the peer and every state with it move there (as strongSwan does), so
+// that our traffic and IKE messages reach it through its NAT's new
+// mapping. It reports whether anything moved.
+func (m *Machine) PeerMapping(now time.Time, local netip.Addr, spi []byte, oldRemote, newRemote netip.AddrPort) bool {
+	m.now = now
+	for _, st := range m.bySerial {
+		sa := st.IPsec
+		if !st.Kind.IsIPsecEstablished() || sa == nil || !sa.Encap || !bytes.Equal(sa.InboundSPI, spi) || sa.Local.Addr() != local {
+			continue
+		}
+		if sa.Remote != oldRemote || newRemote == oldRemote {
+			return false // already moved (an IKE message came first), or stale
+		}
+		m.movePeer(st, st.Local, st.Remote, st.Local, newRemote, " (kernel: ESP in UDP from there)")
+		return true
+	}
+	return false
+}
+
+// movePeer moves every state between oldL and oldR (and its kernel SAs) to
+// newL, newR.
+func (m *Machine) movePeer(st *State, oldL, oldR, newL, newR netip.AddrPort, why string) {
+	if oldR != newR {
+		m.log(st, 0, "NAT-T: peer %s is now at %s%s", oldR, newR, why)
 	}
 	for _, s := range m.bySerial {
 		if s.Remote != oldR || s.Local != oldL {
 			continue
 		}
-		s.Local, s.Remote = md.To, md.From
-		if s.Kind.IsISAKMPEstablished() || s.Kind.IsPhase1() {
-			s.NATT.Floated = p1.NATT.Floated
+		s.Local, s.Remote = newL, newR
+		if !s.Kind.IsQuick() && newL.Port() == m.nattPort() {
+			s.NATT.Floated = true
 		}
 		if s.IPsec == nil || s.IPsec.Remote != oldR {
 			continue
 		}
-		s.IPsec.Local, s.IPsec.Remote = md.To, md.From
+		s.IPsec.Local, s.IPsec.Remote = newL, newR
 		if s.Kind.IsIPsecEstablished() || s.Kind == StateQuickR1 {
 			if pm, ok := m.env.(PeerMover); ok {
 				pm.PeerMoved(s, s.IPsec)

@@ -343,3 +343,45 @@ func TestNATTResponderRekeys(t *testing.T) {
 		t.Errorf("west:\n%s", west.allLines())
 	}
 }
+
+// TestNATTPeerMapping: the kernel reports ESP from a new NAT mapping; the
+// states and kernel SAs of that peer move there, and our next message
+// (a Delete) reaches the peer through the new mapping. Stale or unknown
+// reports change nothing.
+func TestNATTPeerMapping(t *testing.T) {
+	n, west, east, box := newNATPair(t, natOpts{nat: true, wNATT: true, eNATT: true})
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if len(east.installed) != 1 {
+		t.Fatalf("not established:\n%s", east.allLines())
+	}
+	sa := east.installed[0]
+	old := sa.Remote
+	box.ports = map[uint16]uint16{4500: 32000} // the NAT's new mapping for west's 4500
+	moved := netip.AddrPortFrom(natPublic, 32000)
+	if east.m.PeerMapping(n.now, eastAddr.Addr(), []byte{1, 2, 3, 4}, old, moved) {
+		t.Error("a report for an unknown SPI moved something")
+	}
+	if !east.m.PeerMapping(n.now, eastAddr.Addr(), sa.InboundSPI, old, moved) {
+		t.Fatalf("the report moved nothing:\n%s", east.allLines())
+	}
+	if east.m.PeerMapping(n.now, eastAddr.Addr(), sa.InboundSPI, old, moved) {
+		t.Error("a stale report moved something again")
+	}
+	for _, st := range east.m.States() {
+		if st.Remote != moved {
+			t.Errorf("east %s still at %s", st.Name(), st.Remote)
+		}
+	}
+	if len(east.moved) != 1 || east.moved[0].Remote != moved {
+		t.Errorf("kernel told of %d moves", len(east.moved))
+	}
+	if !strings.Contains(east.allLines(), "(kernel: ESP in UDP from there)") {
+		t.Errorf("east:\n%s", east.allLines())
+	}
+	east.m.Terminate(n.now, "west-east")
+	n.pump(t)
+	if len(west.deleted) != 1 || len(west.m.States()) != 0 {
+		t.Errorf("east's Delete did not reach west through the new mapping: west %s", stateSummary(west.m))
+	}
+}

@@ -110,6 +110,8 @@ type Daemon struct {
 
 	keylog  *keyLog  // --keylog (keylog.go)
 	metrics *metrics // --metrics (metrics.go)
+	// watchingMappings: the kernel reports NAT mapping changes (natt.go).
+	watchingMappings bool
 }
 
 type packetEvent struct {

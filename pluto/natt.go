@@ -60,6 +60,36 @@ func (d *Daemon) nattSocketOpened(s *net.UDPConn, ap netip.AddrPort) {
 		return
 	}
 	d.log.Debugf("NAT-Traversal: UDP_ENCAP_ESPINUDP set on %s", ap)
+	d.watchMappings()
+}
+
+// watchMappings has the kernel report ESP in UDP that arrives from a new
+// NAT mapping (once per daemon, with the first NAT-T socket).
+func (d *Daemon) watchMappings() {
+	w, ok := d.kernel.(routing.MappingWatcher)
+	if !ok || d.watchingMappings {
+		return
+	}
+	c, err := w.WatchMapping(func(mp routing.Mapping) {
+		select {
+		case d.events <- funcEvent(func() { d.mapping(mp) }):
+		case <-d.done:
+		}
+	})
+	if err != nil {
+		d.log.Logf("NAT-Traversal: %v", err)
+		return
+	}
+	d.watchingMappings = true
+	go func() { <-d.done; c.Close() }()
+}
+
+// mapping moves the peer of the SA the kernel names.
+func (d *Daemon) mapping(mp routing.Mapping) {
+	if d.cfg.Debug&DebugNATT != 0 {
+		d.log.Debugf("NAT-T: kernel: ESP for SPI 0x%08x now from %s (was %s)", mp.SPI, mp.NewSrc, mp.OldSrc)
+	}
+	d.m.PeerMapping(d.cfg.Now(), mp.Dst, routing.SPIBytes(mp.SPI), mp.OldSrc, mp.NewSrc)
 }
 
 // fromNATTSocket sorts a datagram received on a NAT-T socket: an IKE

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net/netip"
 	"sync"
 	"time"
@@ -376,4 +377,20 @@ func (k *NoStack) Routed() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return len(k.routed)
+}
+
+// Mapping is the kernel's report that authenticated ESP in UDP for our
+// inbound SA SPI (to Dst) now comes from NewSrc instead of OldSrc: a NAT
+// in front of the peer changed its mapping.
+type Mapping struct {
+	Dst            netip.Addr
+	SPI, ReqID     uint32
+	OldSrc, NewSrc netip.AddrPort
+}
+
+// MappingWatcher is a kernel that reports NAT mapping changes.
+type MappingWatcher interface {
+	// WatchMapping calls f, from a goroutine of its own, for each change
+	// until the returned Closer is closed.
+	WatchMapping(f func(Mapping)) (io.Closer, error)
 }

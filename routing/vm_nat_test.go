@@ -189,7 +189,7 @@ func vmNATGuest(t *testing.T) {
 	}()
 	algs := []string{"--psk", "--encrypt", "--tunnel", "--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1"}
 	if out, code := client.whack(t, append([]string{"--name", "nat", "--host", "198.51.100.2", "--client", "10.1.0.0/24",
-		"--to", "--host", "203.0.113.2", "--client", "10.2.0.0/24", "--dpddelay", "1", "--dpdtimeout", "10", "--dpdaction", "clear"}, algs...)...); code != 0 {
+		"--to", "--host", "203.0.113.2", "--client", "10.2.0.0/24", "--dpddelay", "4", "--dpdtimeout", "30", "--dpdaction", "clear"}, algs...)...); code != 0 {
 		t.Fatalf("client conn: %d\n%s", code, out)
 	}
 	if out, code := server.whack(t, append([]string{"--name", "nat", "--host", "203.0.113.2", "--client", "10.2.0.0/24",
@@ -290,10 +290,44 @@ func vmNATGuest(t *testing.T) {
 		t.Fatalf("the server did not follow the client's new port:\n%s", server.log)
 	}
 	phase("NAT port changed; the server followed")
+	if l := logLine(server.log.String(), "is now at 203.0.113.1:31"); strings.Contains(l, "kernel") {
+		t.Errorf("the first move was not learnt from IKE (DPD): %s", l)
+	}
 	checkEncap("after the NAT port change", inRange(31000), 3) // updated in place: the counters stay
 	pingThrough("after the NAT port change")
 	second := checkEncap("after the NAT port change and a ping", inRange(31000), 6)
 	t.Logf("server's SA encapsulation port: %d before, %d after the NAT change", first, second)
 	phase("ping through the updated SAs")
+
+	// Again, but now the client's traffic comes first (DPD is 4 s away):
+	// the server's kernel reports ESP in UDP from the new mapping
+	// (XFRM_MSG_MAPPING) and pluto moves the SAs at once.
+	vmSNAT(t, 32000, 32999)
+	if err := hr.ConntrackTableFlush(netlink.ConntrackTable); err != nil {
+		t.Fatalf("conntrack flush: %v", err)
+	}
+	pout, _ := exec.Command("ip", "netns", "exec", "nc", "ping", "-c", "5", "-i", "0.2", "-W", "1", "-I", "10.1.0.1", "10.2.0.1").CombinedOutput()
+	t.Logf("ping right after the second NAT change:\n%s", pout)
+	if m := pingOK.FindStringSubmatch(string(pout)); m == nil || m[2] < "3" || len(m[2]) != 1 {
+		t.Errorf("ping after the second NAT change: fewer than 3 of 5 replies")
+	}
+	if l := logLine(server.log.String(), "is now at 203.0.113.1:32"); !strings.Contains(l, "(kernel: ESP in UDP from there)") {
+		t.Errorf("the server did not follow the kernel's MAPPING report: %q\n%s", l, server.log)
+	} else {
+		t.Logf("server: %s", l)
+	}
+	third := checkEncap("after the second NAT change", inRange(32000), 9)
+	t.Logf("server's SA encapsulation port: %d after the second NAT change", third)
+	phase("the kernel's MAPPING report moved the SAs")
 	t.Logf("ip -n ns -s xfrm state:\n%s", run(t, "ip", "-n", "ns", "-s", "xfrm", "state"))
+}
+
+// logLine returns the first line of log containing s, or "".
+func logLine(log, s string) string {
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ package routing
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"syscall"
 
@@ -41,3 +42,5 @@ func (x *XFRM) UpdateEncap(sa *KernelSA) error { return errNotLinux }
 
 // SetUDPEncap fails: the kernel's ESP-in-UDP decapsulation is Linux's.
 func SetUDPEncap(c syscall.RawConn) error { return errNotLinux }
+
+func (x *XFRM) WatchMapping(f func(Mapping)) (io.Closer, error) { return nil, errNotLinux }
