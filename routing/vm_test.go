@@ -232,16 +232,23 @@ func nsHandle(t *testing.T, name string) *netlink.Handle {
 }
 
 // kernelCounts returns the XFRM states, policies and routes to the peer's
-// client in a namespace.
+// client in a namespace. Per-socket policies (charon's IKE sockets bypass
+// IPsec with them) belong to no connection and are not counted.
 func kernelCounts(t *testing.T, h *netlink.Handle, peerClient string) (states []netlink.XfrmState, pols int, routes int) {
 	t.Helper()
 	states, err := h.XfrmStateList(netlink.FAMILY_ALL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := h.XfrmPolicyList(netlink.FAMILY_ALL)
+	all, err := h.XfrmPolicyList(netlink.FAMILY_ALL)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var p []netlink.XfrmPolicy
+	for _, pol := range all {
+		if pol.Dir <= netlink.XFRM_DIR_FWD {
+			p = append(p, pol)
+		}
 	}
 	rs, err := h.RouteList(nil, netlink.FAMILY_V4)
 	if err != nil {
@@ -500,7 +507,41 @@ func vmGuest(t *testing.T) {
 	waitEmpty(t, "after whack --terminate and --unroute", hs)
 	phase("route/unroute checked")
 
+	// Traffic continues across a rekey: short lifetimes, a ping every
+	// 100 ms spanning the replacement of the IPsec SA.
+	readd := func(extra ...string) {
+		t.Helper()
+		for _, p := range []*vmPluto{west, east} {
+			p.whack(t, "--name", "west-east", "--delete")
+			if out, code := p.whack(t, append(conn, extra...)...); code != 0 {
+				t.Fatalf("whack add %v in %s: %d\n%s", extra, p.ns, code, out)
+			}
+		}
+	}
+	readd("--ipseclifetime", "8s", "--rekeymargin", "3s", "--rekeyfuzz", "0%")
+	initiate()
+	vmRekey(t, hs)
+	if !strings.Contains(west.log.String(), "replacing IPsec SA before it expires") {
+		t.Errorf("west did not rekey:\n%s", west.log)
+	}
+	west.whack(t, "--name", "west-east", "--terminate")
+	waitEmpty(t, "after the rekey test", hs)
+	phase("rekey: traffic continued across it")
+
+	// IPComp: --compress, a large compressible ping through IPComp+ESP.
+	readd("--compress")
+	compOut, _ := west.whack(t, "--name", "west-east", "--initiate")
+	t.Logf("whack --initiate (--compress):\n%s", compOut)
+	if !regexp.MustCompile(`IPsec SA established \{ESP=>0x[0-9a-f]{8} <0x[0-9a-f]{8} IPCOMP=>0x0000[0-9a-f]{4} <0x0000[0-9a-f]{4}\}`).MatchString(compOut) {
+		t.Fatalf("no IPComp in the established SA")
+	}
+	vmIPComp(t, hs)
+	west.whack(t, "--name", "west-east", "--terminate")
+	waitEmpty(t, "after terminating the IPComp SA", hs)
+	phase("IPComp+ESP: compressed ping, comp states counted, all removed")
+
 	// Up again, then SIGTERM: nothing remains.
+	readd()
 	initiate()
 	if out, err := ping("2").CombinedOutput(); err != nil {
 		t.Fatalf("ping after re-initiating: %v\n%s", err, out)
@@ -515,6 +556,342 @@ func vmGuest(t *testing.T) {
 	}
 	t.Logf("west pluto log:\n%s", west.log)
 	phase("SIGTERM: both plutos exited, nothing left")
+
+	// Our pluto against strongSwan's charon with its kernel backend.
+	vmStrongSwan(t, bin, secrets, hs, conn)
+	phase("strongSwan (kernel-netlink) against our pluto")
+}
+
+// espStates returns the ESP states of a namespace by SPI.
+func espStates(t *testing.T, h *netlink.Handle) map[uint32]netlink.XfrmState {
+	t.Helper()
+	states, _, _ := kernelCounts(t, h, "")
+	m := map[uint32]netlink.XfrmState{}
+	for _, s := range states {
+		if s.Proto == netlink.XFRM_PROTO_ESP {
+			m[uint32(s.Spi)] = s
+		}
+	}
+	return m
+}
+
+// vmRekey pings 10.1.0.1 -> 10.2.0.1 every 100 ms for 10 s over a
+// connection whose IPsec SA lives 8 s and is replaced 3 s before: no reply
+// may be lost to the rekey, the old SAs go and the new ones carry the
+// traffic at both ends.
+func vmRekey(t *testing.T, hs map[string]*netlink.Handle) {
+	t.Helper()
+	before := map[string]map[uint32]netlink.XfrmState{"west": espStates(t, hs["west"]), "east": espStates(t, hs["east"])}
+	out, err := exec.Command("ip", "netns", "exec", "west", "ping", "-c", "100", "-i", "0.1", "-W", "1", "-I", "10.1.0.1", "10.2.0.1").CombinedOutput()
+	m := pingOK.FindStringSubmatch(string(out))
+	t.Logf("ping -c 100 -i 0.1 across the rekey: %s", lastLines(string(out), 3))
+	if m == nil {
+		t.Fatalf("ping across the rekey: %v\n%s", err, out)
+	}
+	if m[1] != "100" || m[2] != "100" {
+		t.Errorf("ping across the rekey: %s of %s replies", m[2], m[1])
+	}
+	for _, ns := range []string{"west", "east"} {
+		after := espStates(t, hs[ns])
+		t.Logf("ip -n %s -s xfrm state after the rekey:\n%s", ns, run(t, "ip", "-n", ns, "-s", "xfrm", "state"))
+		if len(before[ns]) != 2 {
+			t.Errorf("%s: %d ESP states before the rekey, want 2", ns, len(before[ns]))
+		}
+		// The ping lasts 10 s: the first pair (8 s) is replaced after 5 s
+		// and gone after 8 s; its successor may have been replaced too.
+		fresh := 0
+		for spi, s := range after {
+			if _, old := before[ns][spi]; old {
+				t.Errorf("%s: SA 0x%08x of before the rekey still there after its lifetime", ns, spi)
+				continue
+			}
+			fresh++
+			t.Logf("%s: new SA %s->%s spi 0x%08x: %d packets; lifetime soft %ds hard %ds, replay window %d", ns, s.Src, s.Dst, spi,
+				s.Statistics.Packets, s.Limits.TimeSoft, s.Limits.TimeHard, s.ReplayWindow)
+			if s.Statistics.Packets == 0 || s.Limits.TimeHard != 8 || s.Limits.TimeSoft != 7 || s.ReplayWindow != ReplayWindow {
+				t.Errorf("%s: new SA 0x%08x: %d packets, lifetime soft %d hard %d, replay window %d (want >0, 7, 8, %d)",
+					ns, spi, s.Statistics.Packets, s.Limits.TimeSoft, s.Limits.TimeHard, s.ReplayWindow, ReplayWindow)
+			}
+		}
+		if fresh < 2 || fresh%2 != 0 {
+			t.Errorf("%s: %d new ESP SAs after the rekey, want pairs", ns, fresh)
+		}
+	}
+}
+
+// vmIPComp checks an IPComp+ESP tunnel: a 1200-octet ping of zeros goes
+// through; each end has two IPComp states (CPIs) and two ESP states in
+// transport mode inside them, all counting the pings; the ESP SAs carried
+// far fewer octets than the pings had (compressed first).
+func vmIPComp(t *testing.T, hs map[string]*netlink.Handle) {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", "west", "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1200", "-p", "00",
+		"-I", "10.1.0.1", "10.2.0.1").CombinedOutput()
+	t.Logf("ping -s 1200 -p 00 through IPComp+ESP: %s", lastLines(string(out), 3))
+	if m := pingOK.FindStringSubmatch(string(out)); err != nil || m == nil || m[2] != "3" {
+		t.Fatalf("large ping through IPComp+ESP failed: %v\n%s", err, out)
+	}
+	for _, ns := range []string{"west", "east"} {
+		t.Logf("ip -n %s -s xfrm state:\n%s", ns, run(t, "ip", "-n", ns, "-s", "xfrm", "state"))
+		if ns == "west" {
+			t.Logf("ip -n west xfrm policy:\n%s", run(t, "ip", "-n", "west", "xfrm", "policy"))
+		}
+		states, _, _ := kernelCounts(t, hs[ns], "")
+		comp, esp := 0, 0
+		for _, s := range states {
+			switch s.Proto {
+			case netlink.XFRM_PROTO_COMP:
+				comp++
+				t.Logf("%s: IPComp SA %s->%s cpi 0x%04x %s: %d packets", ns, s.Src, s.Dst, uint32(s.Spi), s.Mode, s.Statistics.Packets)
+				if s.Mode != netlink.XFRM_MODE_TUNNEL || s.Spi < 0x100 || s.Spi > 0xefff || s.Statistics.Packets < 3 {
+					t.Errorf("%s: IPComp SA 0x%04x: mode %s, %d packets", ns, uint32(s.Spi), s.Mode, s.Statistics.Packets)
+				}
+			case netlink.XFRM_PROTO_ESP:
+				esp++
+				perPacket := uint64(0)
+				if s.Statistics.Packets > 0 {
+					perPacket = s.Statistics.Bytes / s.Statistics.Packets
+				}
+				t.Logf("%s: ESP SA %s->%s spi 0x%08x %s: %d packets, %d octets each", ns, s.Src, s.Dst, uint32(s.Spi), s.Mode,
+					s.Statistics.Packets, perPacket)
+				if s.Mode != netlink.XFRM_MODE_TRANSPORT || s.Statistics.Packets < 3 || perPacket == 0 || perPacket > 600 {
+					t.Errorf("%s: ESP SA 0x%08x: mode %s, %d packets of %d octets (want compressed, well under the 1228 of the ping)",
+						ns, uint32(s.Spi), s.Mode, s.Statistics.Packets, perPacket)
+				}
+			}
+		}
+		if comp != 2 || esp != 2 {
+			t.Errorf("%s: %d IPComp and %d ESP states, want 2 and 2", ns, comp, esp)
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// charonPath is strongSwan's IKE daemon as Debian installs it.
+const charonPath = "/usr/lib/ipsec/charon"
+
+// vmStrongSwan runs our pluto in west against strongSwan's charon in east
+// with its kernel backend (kernel-netlink: the VM's XFRM, no libipsec,
+// no fakesa; its child has ipcomp = yes): our pluto initiates without
+// --compress, a ping goes through ESP (counted in charon's XFRM states),
+// our --terminate makes charon remove its SAs; then charon initiates,
+// offering IPComp, which our pluto accepts, and a large ping goes through
+// IPComp+ESP; last our pluto initiates with --compress.
+func vmStrongSwan(t *testing.T, bin, secrets string, hs map[string]*netlink.Handle, conn []string) {
+	t.Helper()
+	if _, err := os.Stat(charonPath); err != nil {
+		t.Errorf("strongSwan: %s is not installed on the host, so the VM has none: %v", charonPath, err)
+		return
+	}
+	if _, err := exec.LookPath("swanctl"); err != nil {
+		t.Errorf("strongSwan: swanctl: %v", err)
+		return
+	}
+	dir := "/run/goswan/ss"
+	os.MkdirAll(filepath.Join(dir, "swanctl"), 0o755)
+	conf := filepath.Join(dir, "strongswan.conf")
+	vici := "unix://" + filepath.Join(dir, "charon.vici")
+	mustWrite := func(name, text string) {
+		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustWrite(conf, fmt.Sprintf(`charon {
+    load = random nonce openssl aes sha1 sha2 md5 hmac gmp kdf pem pkcs1 pubkey kernel-netlink socket-default vici
+    port = 500
+    port_nat_t = 4500
+    retransmit_tries = 2
+    retransmit_timeout = 2.0
+    install_virtual_ip = no
+    filelog {
+        main {
+            path = %s/charon.log
+            append = no
+            flush_line = yes
+            default = 1
+            ike = 2
+            knl = 2
+            chd = 2
+            cfg = 1
+        }
+    }
+    plugins {
+        vici {
+            socket = %s
+        }
+    }
+}
+swanctl {
+    load = random nonce openssl pem pkcs1 pubkey
+}
+`, dir, vici))
+	mustWrite(filepath.Join(dir, "swanctl", "swanctl.conf"), fmt.Sprintf(`connections {
+    west-east {
+        version = 1
+        local_addrs = 192.0.2.2
+        remote_addrs = 192.0.2.1
+        proposals = aes128-sha1-modp2048
+        encap = no
+        dpd_delay = 0
+        local {
+            auth = psk
+            id = 192.0.2.2
+        }
+        remote {
+            auth = psk
+            id = 192.0.2.1
+        }
+        children {
+            net {
+                local_ts = 10.2.0.0/24
+                remote_ts = 10.1.0.0/24
+                esp_proposals = aes128-sha1
+                mode = tunnel
+                ipcomp = yes
+                start_action = none
+            }
+        }
+    }
+}
+secrets {
+    ike-psk {
+        id-a = 192.0.2.2
+        id-b = 192.0.2.1
+        secret = "%s"
+    }
+}
+`, vmPSK))
+	swanctl := func(args ...string) (string, error) {
+		cmd := exec.Command("swanctl", append(args, "--uri", vici)...)
+		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+conf, "SWANCTL_DIR="+filepath.Join(dir, "swanctl"))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	charonLog := &lockedBuffer{}
+	charon := exec.Command("ip", "netns", "exec", "east", "env", "STRONGSWAN_CONF="+conf, charonPath)
+	charon.Stdout, charon.Stderr = charonLog, charonLog
+	if err := charon.Start(); err != nil {
+		t.Fatalf("strongSwan: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- charon.Wait() }()
+	defer func() {
+		charon.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			charon.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "charon.log"))
+			t.Logf("charon output:\n%s\ncharon.log:\n%s", charonLog, b)
+		}
+	}()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "charon.vici")); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("strongSwan: charon exited: %v\n%s", err, charonLog)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if i == 100 {
+			t.Fatalf("strongSwan: no vici socket after 10 s\n%s", charonLog)
+		}
+	}
+	if out, err := swanctl("--load-all", "--noprompt"); err != nil {
+		t.Fatalf("swanctl --load-all: %v\n%s", err, out)
+	}
+	t.Logf("strongSwan: %s", strings.TrimSpace(run(t, charonPath, "--version")))
+
+	west := startVMPluto(t, bin, "west", "192.0.2.1", secrets)
+	defer func() {
+		west.stop(t)
+		if t.Failed() {
+			t.Logf("west pluto (against strongSwan):\n%s", west.log)
+		}
+	}()
+	if out, code := west.whack(t, conn...); code != 0 {
+		t.Fatalf("whack add: %d\n%s", code, out)
+	}
+	check := func(who string) {
+		t.Helper()
+		capE := startCapture(t, "east", "vr")
+		out, err := ping("3").CombinedOutput()
+		t.Logf("ping 10.1.0.1 -> 10.2.0.1 (%s initiated): %s", who, lastLines(string(out), 2))
+		if m := pingOK.FindStringSubmatch(string(out)); err != nil || m == nil || m[2] != "3" {
+			t.Errorf("ping through the tunnel with strongSwan (%s initiated) failed: %v", who, err)
+		}
+		if capE != nil {
+			esp, icmp, text := capE.stop()
+			t.Logf("tcpdump -Q out in east (charon's end): %d ESP, %d cleartext ICMP", esp, icmp)
+			if esp < 3 || icmp != 0 {
+				t.Errorf("charon's end sent %d ESP and %d cleartext ICMP packets:\n%s", esp, icmp, text)
+			}
+		}
+		states := espStates(t, hs["east"])
+		t.Logf("ip -n east -s xfrm state (charon's):\n%s", run(t, "ip", "-n", "east", "-s", "xfrm", "state"))
+		if len(states) != 2 {
+			t.Errorf("charon installed %d ESP states, want 2", len(states))
+		}
+		for spi, s := range states {
+			if s.Statistics.Packets < 3 {
+				t.Errorf("charon's SA 0x%08x counted %d packets", spi, s.Statistics.Packets)
+			}
+		}
+		sas, _ := swanctl("--list-sas")
+		t.Logf("swanctl --list-sas:\n%s", sas)
+		if !strings.Contains(sas, "INSTALLED, TUNNEL") {
+			t.Errorf("charon lists no installed CHILD_SA")
+		}
+	}
+	out, code := west.whack(t, "--name", "west-east", "--initiate")
+	t.Logf("whack --initiate (against strongSwan):\n%s", out)
+	if code != 0 || !strings.Contains(out, "IPsec SA established") {
+		t.Fatalf("initiate against strongSwan: exit %d", code)
+	}
+	check("pluto")
+	west.whack(t, "--name", "west-east", "--terminate")
+	waitEmpty(t, "strongSwan: after our --terminate (charon follows our Delete)", map[string]*netlink.Handle{"west": hs["west"], "east": hs["east"]})
+
+	if out, err := swanctl("--initiate", "--child", "net", "--timeout", "20"); err != nil {
+		t.Fatalf("swanctl --initiate: %v\n%s", err, out)
+	}
+	if !strings.Contains(west.log.String(), "STATE_QUICK_R2") {
+		t.Errorf("our pluto did not respond to charon's Quick Mode")
+	}
+	check("strongSwan")
+	if !regexp.MustCompile(`STATE_QUICK_R2: IPsec SA established \{ESP=>0x[0-9a-f]{8} <0x[0-9a-f]{8} IPCOMP=>`).MatchString(west.log.String()) {
+		t.Errorf("our pluto did not accept charon's IPComp")
+	}
+	vmIPComp(t, hs)
+	if out, err := swanctl("--terminate", "--ike", "west-east", "--timeout", "20"); err != nil {
+		t.Errorf("swanctl --terminate: %v\n%s", err, out)
+	}
+	waitEmpty(t, "strongSwan: after charon's terminate (we follow its Deletes)", map[string]*netlink.Handle{"west": hs["west"], "east": hs["east"]})
+
+	west.whack(t, "--name", "west-east", "--delete")
+	if out, code := west.whack(t, append(conn, "--compress")...); code != 0 {
+		t.Fatalf("whack add --compress: %d\n%s", code, out)
+	}
+	out, code = west.whack(t, "--name", "west-east", "--initiate")
+	t.Logf("whack --initiate --compress (against strongSwan):\n%s", out)
+	if code != 0 || !strings.Contains(out, "IPCOMP=>") {
+		t.Fatalf("initiate with IPComp against strongSwan: exit %d", code)
+	}
+	vmIPComp(t, hs)
+	west.whack(t, "--name", "west-east", "--terminate")
+	waitEmpty(t, "strongSwan: after terminating the IPComp SA", map[string]*netlink.Handle{"west": hs["west"], "east": hs["east"]})
 }
 
 func lastLine(s string) string {

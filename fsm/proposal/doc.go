@@ -150,5 +150,8 @@
 // not compared with ours, because strongSwan renumbers them (it answers
 // libreswan's proposal 0 with proposal 1). In phase 2 the protocols must be
 // the ones we asked for (IPComp may be dropped by the peer, never added) and
-// the PFS group must equal ours (none for none).
+// the PFS group must equal ours (none for none). A phase-2 answer with more
+// than one bundle is taken as pluto takes it: the first acceptable bundle
+// wins (strongSwan answers an IPComp offer with its choice, ESP and IPComp
+// under one number, followed by the same ESP alone under the next).
 package proposal

@@ -638,31 +638,35 @@ func SelectPhase2(sa *payloads.SA, p Phase2Policy, maxLifetime time.Duration, ou
 		"no acceptable Proposal in IPsec SA: peer offered %s; we accept %s", &offered, p)
 }
 
-// AcceptPhase2Reply is the Quick Mode initiator's check of QR1: one bundle
+// AcceptPhase2Reply is the Quick Mode initiator's check of QR1: a bundle
 // with one transform per protocol, acceptable under p, with the protocols
 // we asked for (IPComp may be dropped, never added) and our PFS group.
-// Errors are *Error.
+// Of several bundles the first acceptable one is taken (pluto's
+// parse_ipsec_sa_body; strongSwan sends its choice with IPComp, then
+// without). Errors are *Error.
 func AcceptPhase2Reply(sa *payloads.SA, p Phase2Policy, maxLifetime time.Duration) (Phase2Choice, error) {
 	bundles, group, err := parseBundles(sa, true)
 	if err != nil {
 		return Phase2Choice{}, err
 	}
-	if len(bundles) != 1 {
-		return Phase2Choice{}, errorf(spec.BadProposalSyntax, "IPsec SA reply holds %d proposal bundles, want 1", len(bundles))
+	if len(bundles) == 0 {
+		return Phase2Choice{}, errorf(spec.BadProposalSyntax, "IPsec SA reply holds no proposal")
 	}
 	if group != p.PFSGroup {
 		return Phase2Choice{}, errorf(spec.NoProposalChosen, "peer answered with PFS group %v, we proposed %v", group, p.PFSGroup)
 	}
-	b := &bundles[0]
-	if b.ipcomp != nil && !p.Compress {
-		return Phase2Choice{}, errorf(spec.NoProposalChosen, "peer answered with IPComp, which we did not propose")
-	}
 	var offered offerList
-	c, _, _, _, ok := b.choose(p, maxLifetime, true, &offered)
-	if !ok {
-		return Phase2Choice{}, errorf(spec.NoProposalChosen,
-			"peer chose %s, which we did not offer; we offered %s", &offered, p)
+	for i := range bundles {
+		b := &bundles[i]
+		if b.ipcomp != nil && !p.Compress {
+			offered.add(fmt.Sprintf("proposal %d: IPComp, which we did not propose", b.number))
+			continue
+		}
+		if c, _, _, _, ok := b.choose(p, maxLifetime, true, &offered); ok {
+			c.PFSGroup = group
+			return c, nil
+		}
 	}
-	c.PFSGroup = group
-	return c, nil
+	return Phase2Choice{}, errorf(spec.NoProposalChosen,
+		"peer chose %s, which we did not offer; we offered %s", &offered, p)
 }

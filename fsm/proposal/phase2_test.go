@@ -239,14 +239,19 @@ func TestAcceptPhase2Reply(t *testing.T) {
 	p = espPolicy(t, "aes128-sha1,3des-md5")
 	_, err = AcceptPhase2Reply(roundTrip(t, BuildPhase2SA(p, ourESP, nil, nil)), p, 0)
 	wantNotify(t, err, spec.BadProposalSyntax)
-	// Two bundles.
+	// Two bundles: the first acceptable one wins, as in pluto.
 	one := BuildPhase2SA(espPolicy(t, "aes128-sha1"), ourESP, nil, nil)
 	two := *one
 	second := one.Proposals[0]
 	second.Number = 1
+	second.SPI = []byte{0xaa, 0xbb, 0xcc, 0xdd}
 	two.Proposals = []payloads.Proposal{one.Proposals[0], second}
-	_, err = AcceptPhase2Reply(&two, espPolicy(t, "aes128-sha1"), 0)
-	wantNotify(t, err, spec.BadProposalSyntax)
+	if c, err := AcceptPhase2Reply(&two, espPolicy(t, "aes128-sha1"), 0); err != nil || string(c.PeerESPSPI) != string(ourESP) {
+		t.Errorf("two bundles: %+v %v", c, err)
+	}
+	if c, err := AcceptPhase2Reply(&two, espPolicy(t, "aes256-sha1"), 0); err == nil {
+		t.Errorf("two unacceptable bundles accepted: %+v", c)
+	}
 	// IPComp we did not ask for.
 	pc := espPolicy(t, "aes128-sha1")
 	pc.Compress = true
@@ -255,6 +260,22 @@ func TestAcceptPhase2Reply(t *testing.T) {
 	wantNotify(t, err, spec.NoProposalChosen)
 	if c, err := AcceptPhase2Reply(withIPComp, pc, 0); err != nil || !c.IPComp {
 		t.Errorf("with IPComp: %+v %v", c, err)
+	}
+	// strongSwan's answer to an IPComp offer: ESP and IPComp as proposal
+	// 1, then ESP alone as proposal 2. With --compress the first is ours;
+	// without, the second.
+	ss := *withIPComp
+	espAlone := withIPComp.Proposals[0]
+	espAlone.Number = withIPComp.Proposals[0].Number + 1
+	espAlone.SPI = []byte{0xaa, 0xbb, 0xcc, 0xdd}
+	ss.Proposals = append(append([]payloads.Proposal(nil), withIPComp.Proposals...), espAlone)
+	if c, err := AcceptPhase2Reply(roundTrip(t, &ss), pc, 0); err != nil || !c.IPComp || string(c.PeerCPI) != string(ourCPI) ||
+		string(c.PeerESPSPI) != string(ourESP) {
+		t.Errorf("strongSwan's IPComp answer: %+v %v", c, err)
+	}
+	if c, err := AcceptPhase2Reply(roundTrip(t, &ss), espPolicy(t, "aes128-sha1"), 0); err != nil || c.IPComp ||
+		string(c.PeerESPSPI) != "\xaa\xbb\xcc\xdd" {
+		t.Errorf("strongSwan's IPComp answer without --compress: %+v %v", c, err)
 	}
 	// The peer may drop IPComp.
 	if c, err := AcceptPhase2Reply(one, pc, 0); err != nil || c.IPComp {
