@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"crypto/rsa"
 	"crypto/subtle"
 	"errors"
 	"net/netip"
@@ -54,6 +55,7 @@ var (
 type raOpts struct {
 	pairOpts
 	xauth, modecfg, pull, aggr bool
+	rsa                        bool   // RSA signatures instead of the PSK
 	pass                       string // the client's password (default right)
 	serverXAuthOff             bool   // the server does not do XAUTH
 }
@@ -81,6 +83,15 @@ func newRAPair(t *testing.T, o raOpts) (*testNet, *testEnv, *testEnv) {
 		ec.ModeCfgWINS = []netip.Addr{wins1}
 	}
 	wc.AggrMode, ec.AggrMode = o.aggr, o.aggr
+	if o.rsa {
+		wk, ek := testRSAKeys(t)
+		for _, c := range []*Conn{wc, ec} {
+			c.Auth, c.P1.Auth = spec.AuthRSASig, spec.AuthRSASig
+		}
+		west.psk, east.psk = nil, nil
+		west.rsaKey, west.peerKeys = wk, []*rsa.PublicKey{&ek.PublicKey}
+		east.rsaKey, east.peerKeys = ek, []*rsa.PublicKey{&wk.PublicKey}
+	}
 	if o.aggr {
 		wc.P1.Algs = wc.P1.Algs[:1]
 	}
@@ -109,6 +120,7 @@ func TestXAuthModeCfg(t *testing.T) {
 		{"push", raOpts{modecfg: true}, "#1 STATE_MODE_CFG_R2, #2 STATE_QUICK_R2", nil},
 		{"pull", raOpts{modecfg: true, pull: true}, "#1 STATE_MODE_CFG_R2, #2 STATE_QUICK_R2", nil},
 		{"aggr+xauth+pull", raOpts{xauth: true, modecfg: true, pull: true, aggr: true}, "#1 STATE_MODE_CFG_R2, #2 STATE_QUICK_R2", nil},
+		{"rsa+xauth+push", raOpts{xauth: true, modecfg: true, rsa: true}, "#1 STATE_MODE_CFG_R2, #2 STATE_QUICK_R2", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,8 +137,14 @@ func TestXAuthModeCfg(t *testing.T) {
 			// The XAUTH authentication methods were negotiated.
 			p1w, p1e := west.m.State(1), east.m.State(1)
 			wantAuth := spec.AuthPSK
+			if tc.o.rsa {
+				wantAuth = spec.AuthRSASig
+			}
 			if tc.o.xauth {
 				wantAuth = spec.AuthXAuthInitPSK
+				if tc.o.rsa {
+					wantAuth = spec.AuthXAuthInitRSA
+				}
 				if p1e.XAuthUser != "alice" || !p1e.peerXAuth || !p1w.peerXAuth {
 					t.Errorf("server: user %q, XAUTH VIDs seen %v/%v", p1e.XAuthUser, p1w.peerXAuth, p1e.peerXAuth)
 				}

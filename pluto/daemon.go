@@ -255,6 +255,7 @@ func (d *Daemon) run() {
 			d.trimIdle()
 		case <-d.done:
 			d.m.Shutdown(d.cfg.Now())
+			d.dropLeases()
 			d.kernelShutdown()
 			d.closeSockets()
 			d.closeOps()

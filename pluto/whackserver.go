@@ -149,6 +149,7 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 	if m.Delete && m.Name != "" {
 		if c := d.conns[m.Name]; c != nil {
 			d.m.Terminate(now, m.Name)
+			d.dropLease(c)
 			d.forgetConn(c)
 			delete(d.conns, m.Name)
 			d.connsChanged()
@@ -227,6 +228,7 @@ func (d *Daemon) handleWhack(m *whack.Message, w *whackConn) {
 		}
 		if m.Terminate {
 			n := d.m.Terminate(now, c.Name)
+			d.dropLease(c)
 			w.line(whack.RCComment, fmt.Sprintf("%q: terminating SAs using this connection (%d)", c.Name, n))
 		}
 	}

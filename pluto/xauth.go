@@ -133,3 +133,29 @@ func (d *Daemon) ModeCfgLease(st *fsm.State, l *fsm.ModeCfgLease) error {
 	c.Lease = l
 	return nil
 }
+
+// dropLease takes the ModeCfg address of c off the host when its SAs are
+// terminated or it is deleted; c's client is its configured one again.
+func (d *Daemon) dropLease(c *Connection) {
+	if c.Lease == nil {
+		return
+	}
+	if ak, ok := d.kernel.(routing.AddressKernel); ok && c.Lease.Address.IsValid() {
+		if err := ak.DelAddress(c.Lease.Address); err != nil {
+			d.log.Logf("modecfg: cannot remove %s: %v", c.Lease.Address, err)
+		}
+	}
+	c.Lease = nil
+	if c.Oriented {
+		if err := d.policy(c); err != nil {
+			d.log.Logf("%q: %v", c.Name, err)
+		}
+	}
+}
+
+// dropLeases drops every ModeCfg address (shutdown).
+func (d *Daemon) dropLeases() {
+	for _, c := range append(d.sortedConns(), d.sortedInstances()...) {
+		d.dropLease(c)
+	}
+}

@@ -81,6 +81,13 @@ func TestXAuthModeCfgTwoDaemons(t *testing.T) {
 			if !found {
 				t.Errorf("json states: %+v", doc.States)
 			}
+			// Terminating gives the address back: the client's own (none) again.
+			if out, code := west.whack(t, "--name", "rw", "--terminate"); code != 0 {
+				t.Fatalf("terminate: %d %s", code, out)
+			}
+			if st, _ := west.whack(t, "--status"); strings.Contains(st, "10.9.0.5") {
+				t.Errorf("the ModeCfg address outlives the connection's SAs:\n%s", st)
+			}
 		})
 	}
 }
