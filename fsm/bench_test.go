@@ -143,6 +143,7 @@ func memoryPerPair(b *testing.B, N int) (perPair, total float64) {
 	benv := &mapEnv{testEnv: east, byRemote: byRemote}
 	east.m.env = benv
 	east.m.bySerial, east.m.byCookies, east.m.byMsgID = map[uint64]*State{}, map[[16]byte]*State{}, map[msgKey]*State{}
+	east.m.byConn = map[string][]*State{}
 	runtime.GC() // twice: sync.Pool caches (math/big) survive one
 	runtime.GC()
 	var before, after runtime.MemStats

@@ -14,7 +14,9 @@ package fsm
 //	             peer for dpdtimeout: dpdaction (clear, hold, restart)
 
 import (
+	"cmp"
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"goswan/payloads"
@@ -121,7 +123,17 @@ func (m *Machine) replace(st *State) {
 // starts DPD.
 func (m *Machine) afterISAKMPEstablished(st *State) {
 	if st.initialContact || m.cfg.UniqueIDs {
-		for _, old := range m.States() {
+		// One pass over the states for those of this peer's address (a
+		// scan per establishment, not a sorted copy of every state), then
+		// in serial order.
+		var same []*State
+		for _, old := range m.bySerial {
+			if old != st && old.Remote.Addr() == st.Remote.Addr() {
+				same = append(same, old)
+			}
+		}
+		slices.SortFunc(same, func(a, b *State) int { return cmp.Compare(a.Serial, b.Serial) })
+		for _, old := range same {
 			if old == st || old.PeerID.Type == 0 && !old.Kind.IsQuick() {
 				continue
 			}

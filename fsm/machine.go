@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"cmp"
 	"container/heap"
 	"container/list"
 	"crypto/rsa"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"net/netip"
+	"slices"
 	"time"
 
 	"goswan/fsm/proposal"
@@ -262,6 +264,8 @@ type State struct {
 	Since      time.Time
 	Lifetime   time.Duration
 
+	counted *Conn // the connection st is listed under in Machine.byConn (setConn)
+
 	k *keys // phase-1 material (Main Mode) or phase-2 material (Quick Mode)
 
 	lastSent    []byte
@@ -407,7 +411,10 @@ type Machine struct {
 	// newest established SA of each kind per connection name (rekeying
 	// replaces only the newest).
 	newestISAKMP, newestIPsec map[string]uint64
-	now                       time.Time
+	// byConn lists the states of each connection (Conn.key): isakmpFor
+	// looks at a connection's few states, not at every state.
+	byConn map[string][]*State
+	now    time.Time
 
 	// Flood resistance (flood.go).
 	halfOpen int
@@ -436,6 +443,7 @@ func NewMachine(env Env, cfg Config) *Machine {
 
 		newestISAKMP: make(map[string]uint64),
 		newestIPsec:  make(map[string]uint64),
+		byConn:       make(map[string][]*State),
 		young:        list.New(),
 	}
 	if cfg.NewExchangeRate > 0 {
@@ -457,7 +465,33 @@ func (m *Machine) newState(kind StateKind, c *Conn) *State {
 	st.timer = timer{st: st, index: -1}
 	st.dpdTimer = timer{st: st, index: -1}
 	m.bySerial[st.Serial] = st
+	m.setConn(st, c)
 	return st
+}
+
+// setConn makes c the connection of st, keeping byConn.
+func (m *Machine) setConn(st *State, c *Conn) {
+	m.uncount(st)
+	st.Conn, st.counted = c, c
+	if c != nil {
+		m.byConn[c.key()] = append(m.byConn[c.key()], st)
+	}
+}
+
+// uncount takes st out of byConn (deleted, or moving to another
+// connection).
+func (m *Machine) uncount(st *State) {
+	if st.counted == nil {
+		return
+	}
+	k := st.counted.key()
+	list := slices.DeleteFunc(m.byConn[k], func(x *State) bool { return x == st })
+	if len(list) == 0 {
+		delete(m.byConn, k)
+	} else {
+		m.byConn[k] = list
+	}
+	st.counted = nil
 }
 
 // State returns the state with the given serial number.
@@ -466,6 +500,15 @@ func (m *Machine) State(serial uint64) *State { return m.bySerial[serial] }
 // States returns every state, in serial order.
 func (m *Machine) States() []*State {
 	out := make([]*State, 0, len(m.bySerial))
+	if uint64(len(m.bySerial))*8 < m.serial {
+		// Most serials are gone (a long-running daemon): sort the live
+		// ones rather than walk every serial ever given.
+		for _, st := range m.bySerial {
+			out = append(out, st)
+		}
+		slices.SortFunc(out, func(a, b *State) int { return cmp.Compare(a.Serial, b.Serial) })
+		return out
+	}
 	for s := uint64(1); s <= m.serial; s++ {
 		if st := m.bySerial[s]; st != nil {
 			out = append(out, st)
@@ -674,6 +717,7 @@ func (m *Machine) deleteState(st *State, notify bool) {
 		m.env.Delete(st, st.IPsec)
 	}
 	delete(m.bySerial, st.Serial)
+	m.uncount(st)
 	m.setHalfOpen(st, false)
 	m.setYoung(st)
 	if st.k != nil {

@@ -80,7 +80,7 @@ func (m *Machine) mainOutI1At(c *Conn, whack any, try int, replacing bool, local
 // isakmpFor returns an established ISAKMP SA for c's peer, the newest.
 func (m *Machine) isakmpFor(c *Conn) *State {
 	var best *State
-	for _, st := range m.bySerial {
+	for _, st := range m.byConn[c.key()] {
 		// (Addresses only: NAT-T moves an ISAKMP SA to another port.)
 		if st.Kind.IsISAKMPEstablished() && st.Conn != nil && st.Conn.key() == c.key() && st.Remote.Addr() == c.Remote.Addr() {
 			if best == nil || st.Serial > best.Serial {
@@ -326,7 +326,7 @@ func (m *Machine) checkPeerID(st *State, id *payloads.ID) error {
 			return notifyErr(spec.InvalidIDInformation, "no suitable connection for peer '%s' (%q requires '%s')", got, st.Conn.Name, want)
 		}
 		m.log(st, 0, "switched from %q to %q for peer ID '%s'", st.Conn.Name, c.Name, got)
-		st.Conn = c
+		m.setConn(st, c)
 	}
 	st.PeerID = got
 	st.peerIDBody = bytes.Clone(id.Body())

@@ -219,7 +219,7 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 	if c == nil || !c.IPsec {
 		return notifyErr(spec.InvalidIDInformation, "cannot respond to IPsec SA request because no connection is known for %s...%s", ours, theirs)
 	}
-	st.Conn = c
+	m.setConn(st, c)
 	pol := c.P2
 	pol.UDPEncap = udpEncap(p1)
 	sa := md.Msg.Find(spec.PayloadSA).(*payloads.SA)
