@@ -147,7 +147,11 @@ func (d *Daemon) CertRequests(c *fsm.Conn) [][]byte {
 	if conn.thatCA != nil {
 		return [][]byte{conn.thatCA}
 	}
-	if conn.thatCert != nil || (c.RemoteID.Type != 0 && len(d.pubkeys[c.RemoteID.String()]) > 0) {
+	peer := c.RemoteID
+	if peer.Type == 0 {
+		peer = fsm.AddrID(c.Remote.Addr())
+	}
+	if conn.thatCert != nil || len(d.pubkeys[peer.String()]) > 0 {
 		return nil
 	}
 	return d.certs.CARequests()

@@ -200,3 +200,42 @@ func TestX509WildcardID(t *testing.T) {
 		}
 	}
 }
+
+// TestX509NoCRWithRawKeys: with the peer's raw key preloaded (whack
+// --pubkeyrsa) no CR is sent even though CAs are loaded (pluto's rule), and
+// no certificate travels; without the key, the CR asks for one.
+func TestX509NoCRWithRawKeys(t *testing.T) {
+	f := getCertFixture(t)
+	for _, preload := range []bool{true, false} {
+		cfg := func(c *Config) {
+			c.IPsecDir, c.Debug = f.pki.Dir, DebugControl
+			c.Machine.RetransmitDelay, c.Machine.HalfOpenTimeout = 100*time.Millisecond, 700*time.Millisecond
+		}
+		west := startDaemonWith(t, "127.0.0.1", freePort(t, "127.0.0.1"), ": RSA "+f.west.KeyFile+"\n", nil, cfg)
+		east := startDaemonWith(t, "127.0.0.2", freePort(t, "127.0.0.2"), ": RSA "+f.east.KeyFile+"\n", nil, cfg)
+		for _, d := range []*testDaemon{west, east} {
+			args := []string{"--name", "west-east", "--host", west.addr, "--ikeport", itoa(west.port), "--client", "10.1.0.0/24",
+				"--to", "--host", east.addr, "--ikeport", itoa(east.port), "--client", "10.2.0.0/24", "--rsasig", "--encrypt", "--tunnel",
+				"--keyingtries", "1"}
+			if out, code := d.whack(t, args...); code != 0 {
+				t.Fatalf("add: %d %s", code, out)
+			}
+		}
+		if preload {
+			west.whack(t, "--keyid", "127.0.0.2", "--pubkeyrsa", pubkeyArg(f.east.Key))
+			east.whack(t, "--keyid", "127.0.0.1", "--pubkeyrsa", pubkeyArg(f.west.Key))
+		}
+		out, code := west.whack(t, "--name", "west-east", "--initiate")
+		gotCR := strings.Contains(west.log.String(), "received a certificate request")
+		if preload {
+			if code != 0 || gotCR {
+				t.Errorf("raw keys: exit %d, CR received %v\n%s\nwest:\n%s", code, gotCR, out, west.log)
+			}
+			continue
+		}
+		// No key and no --cert: east asks, west has no certificate to send.
+		if code == 0 || !gotCR || !strings.Contains(east.log.String(), "no RSA public key known for '127.0.0.1' and no certificate received") {
+			t.Errorf("no key: exit %d, CR received %v\nwest:\n%s\neast:\n%s", code, gotCR, west.log, east.log)
+		}
+	}
+}
