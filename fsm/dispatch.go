@@ -268,7 +268,7 @@ func (m *Machine) duplicate(st *State, raw []byte) bool {
 		return false
 	}
 	row := rowFor(st.Kind, authOrAll(st.Auth))
-	if row != nil && row.Flags&FlagRetransmitOnDuplicate != 0 && st.lastSent != nil && st.dupReplies < m.cfg.MaxRetransmits {
+	if row != nil && row.Flags&FlagRetransmitOnDuplicate != 0 && st.lastSent != nil && st.dupReplies < m.maxRetransmits(st.Kind) {
 		st.dupReplies++
 		m.log(st, 0, "retransmitting in response to duplicate packet; already %s", st.Kind)
 		m.env.Send(st.lastSent, st.Local, st.Remote)
@@ -459,6 +459,9 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 	}
 	from := st.Kind
 	st.Kind = row.To
+	if st.Parent != nil && st.Kind.IsQuick() {
+		st.Parent.dpdLastHeard = m.now // an authenticated message on the ISAKMP SA
+	}
 	st.lastRecv = append(st.lastRecv[:0], raw...)
 	st.dupReplies = 0
 	if st.k != nil && st.k.newIV != nil {

@@ -390,3 +390,41 @@ func TestRefusedAggressiveFirstMessage(t *testing.T) {
 	}
 	checkIndexes(t, east.m)
 }
+
+// TestQuickModeKeyingAttempts: a Quick Mode whose messages are all lost is
+// started again while keying attempts remain (pluto's retransmit_v1_msg
+// does this for both phases); the new one establishes exactly one IPsec
+// SA pair, and with the attempts spent the connection gives up.
+func TestQuickModeKeyingAttempts(t *testing.T) {
+	for _, tries := range []int{3, 1} {
+		t.Run(fmt.Sprintf("keyingtries=%d", tries), func(t *testing.T) {
+			n, west, east := newPair(t, pairOpts{})
+			west.conns[0].KeyingTries = tries
+			lost := 0
+			n.drop = func(p packet) bool {
+				if p.from == westAddr && isExchange(p, spec.ExchangeQuick) && lost < 3 {
+					lost++ // QI1 and its two retransmissions
+					return true
+				}
+				return false
+			}
+			west.m.Initiate(n.now, west.conns[0], "w")
+			n.pump(t)
+			n.afterAll(t)
+			if tries == 1 {
+				if countStates(west.m, isIPsec) != 0 || west.anyLine("starting keying attempt 2") {
+					t.Errorf("west: %s\n%s", stateSummary(west.m), west.allLines())
+				}
+				return
+			}
+			if !west.anyLine("starting keying attempt 2 of at most 3, but releasing whack") {
+				t.Errorf("no second attempt:\n%s", west.allLines())
+			}
+			if countStates(west.m, isIPsec) != 1 || countStates(east.m, isIPsec) != 1 || len(west.installed) != 1 || len(east.installed) != 1 {
+				t.Errorf("west: %s; east: %s", stateSummary(west.m), stateSummary(east.m))
+			}
+			checkIndexes(t, west.m)
+			checkIndexes(t, east.m)
+		})
+	}
+}

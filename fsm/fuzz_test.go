@@ -96,7 +96,7 @@ func FuzzHandlePacket(f *testing.F) {
 			t.Fatalf("stage %d: established SAs lost: %s\n%s", k, stateSummary(east.m), east.allLines())
 		}
 		// Timers: everything half-open goes away.
-		for i := 1; i <= 10; i++ {
+		for i := 1; i <= 20; i++ {
 			east.m.Tick(r.now.Add(time.Duration(i) * 10 * time.Minute))
 		}
 		for _, st := range east.m.States() {

@@ -647,12 +647,28 @@ func (m *Machine) fire(st *State, ev Event) {
 	}
 }
 
+// maxRetransmits is how often a state resends its last message, or answers
+// a duplicate with it. QI2, the last message of Quick Mode, is never
+// acknowledged: QUICK_R1 keeps resending QR1 longer (Openswan: up to 20
+// times, 40 s apart; here 10 times, two intervals apart) and QUICK_I2
+// answers each copy with QI2, so that a lossy path still ends with the
+// IPsec SA on both sides.
+func (m *Machine) maxRetransmits(k StateKind) int {
+	if (k == StateQuickR1 || k == StateQuickI2) && m.cfg.MaxRetransmits > 0 {
+		return max(m.cfg.MaxRetransmits, 10)
+	}
+	return m.cfg.MaxRetransmits
+}
+
 // retransmit resends the last message of an unanswered initiator state, or
 // gives up after MaxRetransmits (pluto's retransmit_v1_msg).
 func (m *Machine) retransmit(st *State) {
-	if st.retransmits < m.cfg.MaxRetransmits {
+	if st.retransmits < m.maxRetransmits(st.Kind) {
 		st.retransmits++
-		delay := m.cfg.RetransmitDelay << st.retransmits
+		delay := m.cfg.RetransmitDelay << min(st.retransmits, 1)
+		if st.Kind != StateQuickR1 {
+			delay = m.cfg.RetransmitDelay << st.retransmits
+		}
 		m.log(st, 10, "%s: retransmission; will wait %s for response", st.Kind, fmtDuration(delay))
 		m.env.Send(st.lastSent, st.Local, st.Remote)
 		m.schedule(st, EventRetransmit, delay)
@@ -669,16 +685,25 @@ func (m *Machine) retransmit(st *State) {
 	}
 	m.log(st, 31, "max number of retransmissions (%d) reached %s%s", st.retransmits, st.Kind, why)
 	c := st.Conn
-	if st.Initiator && c != nil && (c.KeyingTries == 0 || st.Try < c.KeyingTries) && st.Kind.IsPhase1() {
+	// Phase 1 and Quick Mode alike (pluto's retransmit_v1_msg): a lost
+	// exchange is started again while keying attempts remain.
+	if st.Initiator && c != nil && (c.KeyingTries == 0 || max(st.Try, 1) < c.KeyingTries) && (st.Kind.IsPhase1() || st.Kind == StateQuickI1) {
 		limit := "an unlimited number"
 		if c.KeyingTries != 0 {
 			limit = fmt.Sprintf("at most %d", c.KeyingTries)
 		}
-		m.log(st, 0, "starting keying attempt %d of %s, but releasing whack", st.Try+1, limit)
+		try := max(st.Try, 1) + 1
+		m.log(st, 0, "starting keying attempt %d of %s, but releasing whack", try, limit)
 		w := st.Whack
 		st.Whack = nil
 		m.release(w)
-		try := st.Try + 1
+		if p1 := st.Parent; st.Kind == StateQuickI1 && p1 != nil && m.bySerial[p1.Serial] == p1 && !p1.dpdLastHeard.After(st.Since) {
+			// Nothing authenticated came back on the ISAKMP SA since this
+			// Quick Mode began: the peer may have lost it (its Delete lost
+			// too). Start over with a new one rather than retry on it.
+			m.log(p1, 0, "no answer on this ISAKMP SA since Quick Mode #%d began; deleting it", st.Serial)
+			m.deleteState(p1, true)
+		}
 		m.deleteState(st, false)
 		m.initiate(c, nil, try)
 		return

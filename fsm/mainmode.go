@@ -36,7 +36,9 @@ func (m *Machine) Initiate(now time.Time, c *Conn, whack any) {
 func (m *Machine) initiate(c *Conn, whack any, try int) {
 	if p1 := m.isakmpFor(c); p1 != nil {
 		if c.IPsec {
-			m.quickOutI1(p1, c, whack)
+			if st := m.quickOutI1(p1, c, whack); st != nil {
+				st.Try = try
+			}
 		} else {
 			m.log(p1, 0, "ISAKMP SA already established")
 			m.release(whack)
@@ -75,6 +77,17 @@ func (m *Machine) mainOutI1At(c *Conn, whack any, try int, replacing bool, local
 	m.log(st, StateMainI1.Code(), "%s: initiate", StateMainI1)
 	m.env.Send(st.lastSent, st.Local, st.Remote)
 	m.schedule(st, EventRetransmit, m.cfg.RetransmitDelay)
+}
+
+// otherPhase1With reports whether a phase-1 state other than st exists
+// with st's peer (any connection, established or not).
+func (m *Machine) otherPhase1With(st *State) bool {
+	for _, o := range m.bySerial {
+		if o != st && o.Kind.IsPhase1() && o.Remote.Addr() == st.Remote.Addr() {
+			return true
+		}
+	}
+	return false
 }
 
 // isakmpFor returns an established ISAKMP SA for c's peer, the newest.
@@ -241,9 +254,11 @@ func mainInR2OutI3(m *Machine, st *State, md *Digest) error {
 		return err
 	}
 	ps := append(append([]payloads.Payload{id}, m.certPayloads(st, true)...), auth)
-	if m.isakmpFor(st.Conn) == nil && !st.replacing {
+	if !m.otherPhase1With(st) && !st.replacing {
 		// Our first ISAKMP SA with this peer: tell it to drop anything it
-		// still has from us (RFC 2407 §4.6.3.3).
+		// still has from us (RFC 2407 §4.6.3.3). Not while another is up or
+		// being negotiated with it (another connection to the same peer):
+		// the peer would delete that one.
 		ps = append(ps, &payloads.Notify{DOI: spec.DOIIPsec, Protocol: spec.ProtoISAKMP,
 			SPI: cookiePair(st), NotifyType: spec.InitialContact})
 	}

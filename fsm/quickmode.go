@@ -59,7 +59,7 @@ func sealHash(ps []payloads.Payload, fn func(rest []byte) []byte) []byte {
 }
 
 // quickOutI1 starts Quick Mode for c on ISAKMP SA p1 (pluto's quick_outI1).
-func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) {
+func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) *State {
 	st := m.newQuickState(StateQuickI1, p1, c, m.newMsgID(p1))
 	st.Initiator, st.Whack = true, whack
 	k := st.k
@@ -82,7 +82,7 @@ func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) {
 		if err != nil {
 			m.log(st, 3, "cannot start Quick Mode: PFS group %s: %v", pol.PFSGroup, err)
 			m.deleteState(st, false)
-			return
+			return nil
 		}
 		ps = append(ps, &payloads.KE{Data: k.dh.Public()})
 	}
@@ -100,6 +100,7 @@ func (m *Machine) quickOutI1(p1 *State, c *Conn, whack any) {
 	m.log(st, StateQuickI1.Code(), "%s: initiate", StateQuickI1)
 	m.env.Send(st.lastSent, st.Local, st.Remote)
 	m.schedule(st, EventRetransmit, m.cfg.RetransmitDelay)
+	return st
 }
 
 func firstNonNil(a, b []byte) []byte {

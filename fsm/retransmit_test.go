@@ -183,7 +183,9 @@ func TestQuickResponderHalfOpen(t *testing.T) {
 	n.drop = func(p packet) bool { return p.from == eastAddr && isExchange(p, spec.ExchangeQuick) }
 	west.m.Initiate(n.now, west.conns[0], "w")
 	n.pump(t)
-	n.afterAll(t)
+	for range 3 { // QUICK_R1 resends QR1 for 11 intervals of 20 s (Machine.maxRetransmits)
+		n.afterAll(t)
+	}
 	if !west.hasLine(31, "STATE_QUICK_I1.  No acceptable response to our first Quick Mode message") {
 		t.Errorf("west:\n%s", west.allLines())
 	}
