@@ -6,6 +6,8 @@
 #
 #   sudo scripts/bench-responders.sh [N] [CONCURRENCY]      (root; default 1000 50)
 #   RESPONDERS="goswan strongswan libreswan" IKE=aes128-sha1-modp2048 ESP=aes128-sha1
+#   KEEP=0: delete each SA pair as soon as it is up (Delete payloads sent; every
+#           handshake then also costs the responder a Delete), no memory figure
 #
 # Each responder takes a Road Warrior connection (peer %any, PSK, host to
 # host, transport mode) and N handshakes from N source addresses in
@@ -35,6 +37,7 @@ RESPONDERS=${RESPONDERS:-goswan strongswan libreswan}
 IKE=${IKE:-aes128-sha1-modp2048}
 ESP=${ESP:-aes128-sha1}
 PSK=${PSK:-bench-psk-0123456789}
+KEEP=${KEEP:-1}
 WORK=${WORK:-$(mktemp -d /tmp/goswan-bench.XXXXXX)}
 LOCK=/tmp/goswan-netns.lock
 SRC_NET=10.128.0.0/16
@@ -205,7 +208,8 @@ EOF
 
 # one_responder NAME: everything in the namespaces for one responder, under the lock.
 one_responder() {
-	local name=$1 own_topo=0 rc=0
+	local name=$1 own_topo=0 rc=0 keepflag=--keep
+	[ "$KEEP" = 1 ] || keepflag=
 	if ! ip netns list | grep -qw west; then
 		"$PEERS/topo.sh" up >/dev/null
 		own_topo=1
@@ -215,7 +219,7 @@ one_responder() {
 	if "start_$name" >"$WORK/$name.start" 2>&1; then
 		sleep 0.5 # settle (startup allocations) before the baseline
 		ip netns exec west "$WORK/bin/ikeload" --target "$EAST" --sources "$SOURCES" -n "$N" -c "$CONC" \
-			--ike "$IKE" --esp "$ESP" --psk "$PSK" --keep --pid "$RPID" --timeout 60s --retransmit 5s \
+			--ike "$IKE" --esp "$ESP" --psk "$PSK" $keepflag --pid "$RPID" --timeout 60s --retransmit 5s \
 			--quiet --row "$name" >>"$WORK/rows" 2>"$WORK/$name.ikeload" || rc=$?
 		cat "$WORK/$name.ikeload" >&2
 	else
@@ -236,12 +240,14 @@ trap 'stop_responder x' EXIT
 status=0
 for r in $RESPONDERS; do
 	export -f one_responder "start_$r" stop_responder wait_for lsw_ike
-	export WORK PEERS N CONC IKE ESP PSK SRC_NET EAST SOURCES LSW
+	export WORK PEERS N CONC IKE ESP PSK SRC_NET EAST SOURCES LSW KEEP
 	t0=$(date +%s.%N)
 	flock -o "$LOCK" bash -c "set -uo pipefail; RPID=; one_responder $r" || status=1
 	printf 'bench-responders: %s done in %.1f s\n' "$r" "$(awk "BEGIN{print $(date +%s.%N) - $t0}")" >&2
 done
-echo "== IKEv1 responders, $N Main Mode + Quick Mode handshakes ($IKE / $ESP, PSK, $CONC in flight, SAs kept), same machine"
+kept="SAs kept"
+[ "$KEEP" = 1 ] || kept="each SA pair deleted once up"
+echo "== IKEv1 responders, $N Main Mode + Quick Mode handshakes ($IKE / $ESP, PSK, $CONC in flight, $kept), same machine"
 "$WORK/bin/ikeload" --header
 cat "$WORK/rows"
 echo "(CPU and RSS of the responder process from /proc; figures in $WORK)"
