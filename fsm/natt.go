@@ -330,6 +330,30 @@ func natoaPayloads(p1 *State, initiator bool, pol proposal.Phase2Policy) []paylo
 	return []payloads.Payload{oa(remote), oa(local)}
 }
 
+// natTransportIDs maps the host IDs of a transport-mode Quick Mode through
+// a NAT to the addresses the SAs really have: an IDci that is the
+// initiator's original address (its NAT-OA) is the address we see it at,
+// an IDcr that is the address it believes we have (its NAT-OAr), ours.
+func natTransportIDs(p1 *State, md *Digest, theirs, ours Client) (Client, Client) {
+	if !p1.NATT.Detected() {
+		return theirs, ours
+	}
+	host := func(c Client, a netip.Addr) bool {
+		return a.IsValid() && c.Net == netip.PrefixFrom(a, a.BitLen())
+	}
+	if oa := peerOA(md, true); host(theirs, oa) && oa != p1.Remote.Addr() {
+		h := hostClient(p1.Remote)
+		h.Proto, h.Port = theirs.Proto, theirs.Port
+		theirs = h
+	}
+	if oa := peerOA(md, false); p1.NATT.Method == NATTRFC && host(ours, oa) && oa != p1.Local.Addr() {
+		h := hostClient(p1.Local)
+		h.Proto, h.Port = ours.Proto, ours.Port
+		ours = h
+	}
+	return theirs, ours
+}
+
 // peerOA reads the peer's original address from the NAT-OA payloads of a
 // Quick Mode message (RFC: NAT-OAi from the initiator, NAT-OAr from the
 // responder; drafts: the only one). Invalid when there is none.

@@ -50,12 +50,12 @@ var natPublic = netip.MustParseAddr("203.0.113.1")
 
 type natOpts struct {
 	pairOpts
-	nat           bool // west is behind a NAT
-	wNATT, eNATT  bool // --nat_traversal on each side
-	forceW        bool // --forceencaps on west
-	aggr          bool
-	draftOnly     bool // west's first message loses its RFC 3947 VID
-	draftTransprt bool
+	nat          bool // west is behind a NAT
+	wNATT, eNATT bool // --nat_traversal on each side
+	forceW       bool // --forceencaps on west
+	aggr         bool
+	draftOnly    bool // west's first message loses its RFC 3947 VID
+	idsW         bool // west sends IDci/IDcr even in transport mode (as strongSwan does)
 }
 
 // newNATPair is newPair with west (the initiator) optionally behind a NAT
@@ -68,6 +68,9 @@ func newNATPair(t *testing.T, o natOpts) (*testNet, *testEnv, *testEnv, *natBox)
 	n.hosts[netip.AddrPortFrom(westAddr.Addr(), 4500)] = west
 	n.hosts[netip.AddrPortFrom(eastAddr.Addr(), 4500)] = east
 	west.conns[0].ForceEncaps = o.forceW
+	if o.idsW {
+		west.conns[0].HasClients = true
+	}
 	west.conns[0].AggrMode, east.conns[0].AggrMode = o.aggr, o.aggr
 	var box *natBox
 	if o.nat {
@@ -118,6 +121,7 @@ func TestNATTraversal(t *testing.T) {
 		{"draft peer", natOpts{nat: true, wNATT: true, eNATT: true, draftOnly: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATDDraft, 4},
 		{"aggressive", natOpts{pairOpts: pairOpts{ike: "aes128-sha1-modp2048"}, nat: true, wNATT: true, eNATT: true, aggr: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATD, 2},
 		{"transport", natOpts{pairOpts: pairOpts{transport: true}, nat: true, wNATT: true, eNATT: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATD, 4},
+		{"transport with IDs", natOpts{pairOpts: pairOpts{transport: true}, nat: true, wNATT: true, eNATT: true, idsW: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATD, 4},
 		{"draft transport", natOpts{pairOpts: pairOpts{transport: true}, nat: true, wNATT: true, eNATT: true, draftOnly: true}, "i am NATed", "peer is NATed", true, spec.PayloadNATDDraft, 4},
 	}
 	for _, c := range cases {

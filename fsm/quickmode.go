@@ -215,6 +215,7 @@ func quickInI1OutR1(m *Machine, st *State, md *Digest) error {
 		if ours, err = clientOf(cr); err != nil {
 			return err
 		}
+		theirs, ours = natTransportIDs(p1, md, theirs, ours)
 	}
 	c := m.env.QuickConn(p1, ours, theirs)
 	if c == nil || !c.IPsec {

@@ -131,34 +131,49 @@ var natSecrets = fmt.Sprintf("%s %s : PSK %q\n%s %s : PSK %q\n", natClientIP, na
 
 // ourNATClient starts our pluto in the client namespace with the
 // connection to the server.
-func ourNATClient(t *testing.T, extra ...string) *ours {
-	o := startOursWith(t, nsClient, natClientIP, natSecrets, "--nat_traversal", "--keep_alive", "1", "--debug-natt")
-	args := append([]string{"--name", "nat", "--host", natClientIP, "--client", natClientNet,
-		"--to", "--host", natServerIP, "--client", natServerNet, "--tunnel", "--psk", "--encrypt",
-		"--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1", "--keyingtries", "1"}, extra...)
-	if out, code := o.whack(args...); code != 0 {
-		o.stop()
-		t.Fatalf("client conn: %d %s", code, out)
-	}
-	return o
-}
+func ourNATClient(t *testing.T, extra ...string) *ours { return ourNAT(t, true, false, extra...) }
 
 // ourNATServer starts our pluto in the server namespace with the
 // connection for the client, known by its own address as ID.
-func ourNATServer(t *testing.T, extra ...string) *ours {
-	o := startOursWith(t, nsServer, natServerIP, natSecrets, "--nat_traversal", "--debug-natt")
-	args := append([]string{"--name", "nat", "--host", natServerIP, "--client", natServerNet,
-		"--to", "--host", natPublicIP, "--id", natClientIP, "--client", natClientNet, "--tunnel", "--psk", "--encrypt",
-		"--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1", "--keyingtries", "1"}, extra...)
+func ourNATServer(t *testing.T, extra ...string) *ours { return ourNAT(t, false, false, extra...) }
+
+// ourNAT starts our pluto as the client or the server, in tunnel mode
+// between the client subnets or in transport mode between the hosts.
+func ourNAT(t *testing.T, client, transport bool, extra ...string) *ours {
+	t.Helper()
+	var o *ours
+	var args []string
+	if client {
+		o = startOursWith(t, nsClient, natClientIP, natSecrets, "--nat_traversal", "--keep_alive", "1", "--debug-natt")
+		args = []string{"--name", "nat", "--host", natClientIP, "--client", natClientNet, "--to", "--host", natServerIP, "--client", natServerNet}
+	} else {
+		o = startOursWith(t, nsServer, natServerIP, natSecrets, "--nat_traversal", "--debug-natt")
+		args = []string{"--name", "nat", "--host", natServerIP, "--client", natServerNet,
+			"--to", "--host", natPublicIP, "--id", natClientIP, "--client", natClientNet}
+	}
+	if transport {
+		var host []string
+		for i := 0; i < len(args); i++ {
+			if args[i] == "--client" {
+				i++
+				continue
+			}
+			host = append(host, args[i])
+		}
+		args = host
+	} else {
+		args = append(args, "--tunnel")
+	}
+	args = append(append(args, "--psk", "--encrypt", "--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1", "--keyingtries", "1"), extra...)
 	if out, code := o.whack(args...); code != 0 {
 		o.stop()
-		t.Fatalf("server conn: %d %s", code, out)
+		t.Fatalf("conn: %d %s", code, out)
 	}
 	return o
 }
 
 var (
-	encapRE  = regexp.MustCompile(`esp\.([0-9a-f]{8})@\S+ esp\.([0-9a-f]{8})@\S+ tun xfrm=\S+ in UDP (\d+)->(\d+)`)
+	encapRE  = regexp.MustCompile(`esp\.([0-9a-f]{8})@\S+ esp\.([0-9a-f]{8})@\S+ (?:tun|transport) xfrm=\S+ in UDP (\d+)->(\d+)`)
 	resultRE = regexp.MustCompile(`NAT-Traversal: Result using RFC 3947 \(NAT-Traversal\): (.*)`)
 )
 
@@ -236,6 +251,26 @@ func startNATPeer(t *testing.T, kind string, client, libipsec bool) *natPeer {
 	return p
 }
 
+// transport switches the strongSwan peer to transport mode between the
+// hosts (the harness writes tunnel configurations).
+func (p *natPeer) transport(t *testing.T) {
+	t.Helper()
+	f := filepath.Join(peersDir, "run", p.name, "swanctl", "swanctl.conf")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := strings.Replace(string(b), "mode = tunnel", "mode = transport", 1)
+	c = regexp.MustCompile(`local_ts = \S+`).ReplaceAllString(c, "local_ts = dynamic")
+	c = regexp.MustCompile(`remote_ts = \S+`).ReplaceAllString(c, "remote_ts = dynamic")
+	if err := os.WriteFile(f, []byte(c), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runScript(t, nil, "ss.sh", "swanctl", p.name, "--load-conns"); err != nil {
+		t.Fatalf("swanctl --load-conns: %v %s", err, out)
+	}
+}
+
 func (p *natPeer) initiate() (string, error) {
 	if p.kind == "ss" {
 		return runScript(p.t, nil, "ss.sh", "initiate", p.name, "net")
@@ -257,7 +292,7 @@ func (p *natPeer) status() string {
 func (p *natPeer) stop() { runScript(p.t, nil, p.script(), "stop", p.name) }
 
 var (
-	ssEncapRE  = regexp.MustCompile(`(?s)INSTALLED, TUNNEL-in-UDP.*?\n\s+in\s+([0-9a-f]{8}),.*?\n\s+out\s+([0-9a-f]{8}),`)
+	ssEncapRE  = regexp.MustCompile(`(?s)INSTALLED, (?:TUNNEL|TRANSPORT)-in-UDP.*?\n\s+in\s+([0-9a-f]{8}),.*?\n\s+out\s+([0-9a-f]{8}),`)
 	lswEncapRE = regexp.MustCompile(`"west-east":(\d+) STATE_QUICK_[IR]2`)
 	lswSPIRE   = regexp.MustCompile(`esp\.([0-9a-f]+)@\S+ esp\.([0-9a-f]+)@\S+`)
 )
@@ -270,10 +305,10 @@ func (p *natPeer) peerEncap(t *testing.T, out, in string) {
 	if p.kind == "ss" {
 		m := ssEncapRE.FindStringSubmatch(st)
 		if m == nil || m[1] != out || m[2] != in {
-			t.Errorf("strongSwan shows no TUNNEL-in-UDP SA in %s/out %s:\n%s", out, in, st)
+			t.Errorf("strongSwan shows no UDP-encapsulated SA in %s/out %s:\n%s", out, in, st)
 			return
 		}
-		t.Logf("strongSwan: TUNNEL-in-UDP, in %s out %s", m[1], m[2])
+		t.Logf("strongSwan: %s", strings.SplitN(m[0], "\n", 2)[0])
 		return
 	}
 	m := lswEncapRE.FindStringSubmatch(st)
@@ -440,4 +475,35 @@ func TestInteropNAT(t *testing.T) {
 			}
 		})
 	}
+	// Transport mode through the NAT against strongSwan: UDP-Encapsulated-
+	// Transport with NAT-OA payloads, both roles.
+	for _, role := range []string{"initiator", "responder"} {
+		mx.run(t, fmt.Sprintf("%-4s nat        %s, transport mode (NAT-OA)", "ss", role), "ss/transport/"+role, func(t *testing.T) {
+			natTopo(t, 30000, 30999)
+			p := startNATPeer(t, "ss", role == "responder", false)
+			defer p.stop()
+			p.transport(t)
+			us := ourNAT(t, role == "initiator", true)
+			defer us.stop()
+			var out string
+			var err error
+			if role == "initiator" {
+				var code int
+				if out, code = us.whack("--name", "nat", "--initiate"); code != 0 {
+					err = fmt.Errorf("exit %d", code)
+				}
+			} else {
+				out, err = p.initiate()
+			}
+			if err != nil {
+				t.Fatalf("initiate: %v\n%s\nour log:\n%s\npeer:\n%s", err, lastLines(out, 15), lastLines(us.log.String(), 25), p.status())
+			}
+			o, i, _, _ := ourEncap(t, us)
+			p.peerEncap(t, o, i)
+			if !strings.Contains(p.status(), "TRANSPORT-in-UDP") {
+				t.Errorf("strongSwan's SA is not in transport mode:\n%s", p.status())
+			}
+		})
+	}
+
 }
