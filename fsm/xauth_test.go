@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"crypto/rsa"
+	"encoding/binary"
 	"crypto/subtle"
 	"errors"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"goswan/oakley"
 	"goswan/payloads"
 	"goswan/spec"
 )
@@ -351,4 +353,91 @@ func TestModeCfgLeaseRefused(t *testing.T) {
 	if countStates(west.m, nil) != 0 || !west.hasLine(3, "cannot install address 10.9.0.5") {
 		t.Errorf("west: %s\n%s", stateSummary(west.m), west.allLines())
 	}
+}
+
+// FuzzTransaction: authenticated XAUTH/ModeCfg messages with arbitrary
+// contents (ATTR type, identifier, attribute list, message ID), correctly
+// hashed and encrypted under the ISAKMP SA, reach the server and the client
+// at three points: both waiting (XAUTH_R0 / XAUTH_I0), the REPLY lost
+// (XAUTH_R0 / XAUTH_I1), and all done. Nothing panics, the indexes stay
+// consistent and no XAUTH/ModeCfg state outlives its timers. Run:
+// go test ./fsm -run '^$' -fuzz FuzzTransaction -fuzztime 60s
+func FuzzTransaction(f *testing.F) {
+	f.Add(uint8(0), uint32(7), uint8(payloads.ModeCfgReply), []byte{0x40, 0x89, 0, 5, 'a', 'l', 'i', 'c', 'e', 0x40, 0x8a, 0, 6, 's', '3', 'c', 'r', 'e', 't'})
+	f.Add(uint8(1), uint32(9), uint8(payloads.ModeCfgSet), []byte{0xc0, 0x8f, 0, 0})
+	f.Add(uint8(2), uint32(11), uint8(payloads.ModeCfgRequest), []byte{0, 1, 0, 0, 0, 3, 0, 0})
+	f.Add(uint8(1), uint32(0), uint8(payloads.ModeCfgSet), []byte{0, 1, 0, 4, 10, 9, 0, 5, 0, 3, 0, 3, 1, 2, 3})
+	f.Fuzz(func(t *testing.T, stage uint8, msgid uint32, kind uint8, attrs []byte) {
+		if len(attrs) > 2000 {
+			attrs = attrs[:2000]
+		}
+		n, west, east := newRAPair(t, raOpts{xauth: true, modecfg: true, pull: stage&4 != 0})
+		switch stage % 3 {
+		case 0: // the REQUEST is lost
+			n.drop = func(p packet) bool { return p.from == eastAddr && isTransaction(p.b) }
+		case 1: // the REPLY is lost
+			n.drop = func(p packet) bool { return p.from == westAddr && isTransaction(p.b) }
+		}
+		west.m.Initiate(n.now, west.conns[0], "w")
+		n.pump(t)
+		n.drop = nil
+		for _, to := range []*testEnv{east, west} {
+			p1 := to.m.State(1)
+			if p1 == nil || p1.k == nil || p1.k.encKey == nil {
+				continue
+			}
+			from := westAddr
+			if to == west {
+				from = eastAddr
+			}
+			b := sealTransaction(p1, msgid, kind, attrs)
+			to.m.HandlePacket(n.now, b, from, p1.Local)
+			to.m.HandlePacket(n.now, b, from, p1.Local) // and its duplicate
+		}
+		n.pump(t)
+		checkIndexes(t, west.m)
+		checkIndexes(t, east.m)
+		for i := 1; i <= 10; i++ {
+			n.advance(t, 10*time.Minute)
+		}
+		for _, e := range []*testEnv{west, east} {
+			for _, st := range e.m.States() {
+				if st.Kind.IsPhase15() {
+					t.Fatalf("%s survives its timers", st.Kind)
+				}
+			}
+			checkIndexes(t, e.m)
+		}
+	})
+}
+
+func isTransaction(b []byte) bool {
+	m, err := payloads.DecodeMessage(b)
+	return err == nil && m.Header.Exchange == spec.ExchangeModeCfg
+}
+
+// sealTransaction builds HDR*, HASH, ATTR(kind, attrs) for ISAKMP SA p1 with
+// message ID msgid (0: the exchange in progress), hashed and encrypted as
+// the peer would.
+func sealTransaction(p1 *State, msgid uint32, kind uint8, attrs []byte) []byte {
+	k := p1.k
+	iv := k.txIV
+	if msgid == 0 || msgid != k.txMsgID {
+		if msgid == 0 {
+			msgid = k.txMsgID
+			if msgid == 0 {
+				msgid = 1
+			}
+		}
+		if msgid != k.txMsgID {
+			iv = oakley.Phase2IV(k.prf, k.iv, msgid, k.cipher.BlockSize)
+		}
+	}
+	attr := append([]byte{0, 0, 0, 0, kind, 0, 0x12, 0x34}, attrs...)
+	binary.BigEndian.PutUint16(attr[2:], uint16(len(attr)))
+	hash := append([]byte{byte(spec.PayloadAttr), 0, 0, byte(4 + k.prf.Size())}, oakley.InfoHash(k.prf, k.set.A, msgid, attr)...)
+	ct, _ := k.cipher.Encrypt(k.encKey, iv, append(hash, attr...))
+	h := payloads.Header{ICookie: p1.ICookie, RCookie: p1.RCookie, Version: payloads.Version, Exchange: spec.ExchangeModeCfg,
+		Flags: spec.FlagEncryption, MessageID: msgid, NextPayload: spec.PayloadHash, Length: uint32(spec.HeaderLen + len(ct))}
+	return append(h.Append(nil), ct...)
 }
