@@ -2,8 +2,8 @@ package fsm
 
 import (
 	"crypto/rsa"
-	"encoding/binary"
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"net/netip"
 	"strings"
