@@ -42,6 +42,11 @@
 //	leftprotoport leftsourceip   --clientprotoport --srcip
 //	leftikeport                  --ikeport (libreswan keyword; how two daemons share a host)
 //	leftxauthserver leftxauthclient leftmodecfgserver leftmodecfgclient (yes/no)   the same-named flags
+//	leftxauthusername leftusername   the XAUTH user name of this end as a client (whack --initiate
+//	                             --xauthuser overrides; the password: that user's XAUTH entry in ipsec.secrets)
+//	leftaddresspool              the one address a ModeCfg server hands out to this end (a-a or a/32),
+//	                             this end's --client when leftsubnet= is not given; larger pools: error
+//	                             (bare xauthusername, username and addresspool are accepted as in libreswan)
 //	authby                       secret: --psk; rsasig (default): --rsasig; secret|rsasig: both; never: only with a shunt type
 //	type                         tunnel (default): --tunnel; transport; passthrough: --pass; drop: --drop; reject: --reject
 //	phase2                       esp (default): --encrypt; ah: --authenticate

@@ -450,3 +450,31 @@ func TestNATTSetup(t *testing.T) {
 		}
 	}
 }
+
+// TestXAuthModeCfgKeywords: a libreswan XAUTH/ModeCfg server and client
+// load: the flags, modecfgpull and DNS, the one-address pool as the
+// client's subnet, the client's user name; a larger pool is refused.
+func TestXAuthModeCfgKeywords(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ipsec.conf")
+	conf := "conn server\n\tauthby=secret\n\tleft=192.0.2.2\n\tleftsubnet=10.2.0.0/24\n\tleftxauthserver=yes\n\tleftmodecfgserver=yes\n" +
+		"\tright=192.0.2.1\n\trightxauthclient=yes\n\trightmodecfgclient=yes\n\trightaddresspool=10.9.0.5-10.9.0.5\n" +
+		"\tmodecfgpull=yes\n\tmodecfgdns1=10.2.0.53\n\tauto=add\n" +
+		"conn client\n\tauthby=secret\n\tleft=192.0.2.1\n\tleftxauthclient=yes\n\tleftmodecfgclient=yes\n\tleftusername=alice\n" +
+		"\tright=192.0.2.2\n\trightsubnet=10.2.0.0/24\n\trightxauthserver=yes\n\trightmodecfgserver=yes\n\tauto=add\n"
+	os.WriteFile(path, []byte(conf), 0o644)
+	cfg := load(t, path)
+	s := messages(t, cfg, "server")[0].ConnDesc
+	if !s.Left.XauthServer || !s.Left.ModecfgServer || !s.Right.XauthClient || !s.Right.ModecfgClient ||
+		s.Right.Client != "10.9.0.5/32" || !s.ModecfgPull || s.ModecfgDNS1 != "10.2.0.53" {
+		t.Errorf("server: %+v", s)
+	}
+	c := messages(t, cfg, "client")[0].ConnDesc
+	if c.Left.XauthName != "alice" || c.Left.Client != "" || !c.Left.XauthClient || c.Right.Client != "10.2.0.0/24" {
+		t.Errorf("client: %+v", c)
+	}
+	os.WriteFile(path, []byte("conn x\n\tleft=192.0.2.1\n\tright=192.0.2.2\n\trightaddresspool=10.9.0.5-10.9.0.9\n"), 0o644)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), `rightaddresspool="10.9.0.5-10.9.0.9": a pool of more than one address is not supported`) {
+		t.Errorf("larger pool: %v", err)
+	}
+}

@@ -104,6 +104,8 @@ func init() {
 	def(endKeywords, "sourceip", checkIP)
 	def(endKeywords, "ikeport", checkPort)
 	def(endKeywords, "xauthserver xauthclient modecfgserver modecfgclient", checkYesNo)
+	def(endKeywords, "xauthusername username", checkAny)
+	def(endKeywords, "addresspool", func(s string) error { _, err := PoolAddress(s); return err })
 	ignore(endKeywords, "firewall", checkYesNo)
 
 	// conn: the rest.
@@ -447,4 +449,28 @@ func checkVirtualPrivate(s string) error {
 		}
 	}
 	return nil
+}
+
+// PoolAddress reads an addresspool= value: one IPv4 address, written as a
+// range of one ("10.9.0.5-10.9.0.5") or a /32 ("10.9.0.5/32"). pluto hands
+// out a single address per connection (the peer's client); larger pools
+// are refused.
+func PoolAddress(s string) (netip.Addr, error) {
+	lo, hi, isRange := strings.Cut(s, "-")
+	if !isRange {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || !p.Addr().Is4() || p.Bits() != 32 {
+			return netip.Addr{}, errors.New("not a single IPv4 address (a-a or a/32); larger pools are not supported")
+		}
+		return p.Addr(), nil
+	}
+	a, err1 := netip.ParseAddr(strings.TrimSpace(lo))
+	b, err2 := netip.ParseAddr(strings.TrimSpace(hi))
+	if err1 != nil || err2 != nil || !a.Is4() {
+		return netip.Addr{}, errors.New("not an IPv4 address range")
+	}
+	if a != b {
+		return netip.Addr{}, errors.New("a pool of more than one address is not supported (give the single address to hand out: a-a)")
+	}
+	return a, nil
 }

@@ -105,6 +105,13 @@ func (c *Conn) Messages(r Resolver) ([]*whack.Message, error) {
 		m := *base
 		m.Name, m.Delete = in.Name, true
 		m.Left.Client, m.Right.Client = in.LeftSubnet, in.RightSubnet
+		// A ModeCfg pool of one address is that end's client.
+		if m.Left.Client == "" && m.Left.AddressPool != "" {
+			m.Left.Client = m.Left.AddressPool + "/32"
+		}
+		if m.Right.Client == "" && m.Right.AddressPool != "" {
+			m.Right.Client = m.Right.AddressPool + "/32"
+		}
 		if err := m.Validate(); err != nil {
 			return nil, c.errorf(Pos{}, "", "whack refuses the connection: %v", strings.TrimPrefix(err.Error(), "whack: "))
 		}
@@ -398,6 +405,14 @@ func (c *Conn) end(side string, e *whack.End, d *whack.ConnDesc, r Resolver) (ne
 	e.XauthClient, _ = c.flag(side+"xauthclient", false)
 	e.ModecfgServer, _ = c.flag(side+"modecfgserver", false)
 	e.ModecfgClient, _ = c.flag(side+"modecfgclient", false)
+	e.XauthName, _ = c.str(side+"xauthusername", "")
+	if e.XauthName == "" {
+		e.XauthName, _ = c.str(side+"username", "")
+	}
+	if v, ok := c.Get(side + "addresspool"); ok {
+		a, _ := PoolAddress(v.Value)
+		e.AddressPool = a.String()
+	}
 	return addr, nil
 }
 

@@ -66,7 +66,8 @@ func remoteAccessPolicy(c *Connection) error {
 }
 
 // noteXAuthCredentials keeps the user name and password whack --initiate
-// gave for c (used when the server asks).
+// gave for c (used when the server asks; otherwise the end's xauthusername=
+// from ipsec.conf and that user's XAUTH entry in ipsec.secrets).
 func (d *Daemon) noteXAuthCredentials(c *Connection, m *whack.Message) {
 	if m.XauthName != "" {
 		c.XAuthUser = m.XauthName
@@ -79,15 +80,22 @@ func (d *Daemon) noteXAuthCredentials(c *Connection, m *whack.Message) {
 // XAuthCredentials implements fsm.RemoteAccess.
 func (d *Daemon) XAuthCredentials(fc *fsm.Conn) (string, []byte, bool) {
 	c := d.connByKey(connKey(fc))
-	if c == nil || c.XAuthUser == "" {
+	if c == nil {
 		return "", nil, false
 	}
-	if c.XAuthPass != nil {
-		return c.XAuthUser, c.XAuthPass, true
+	user := c.XAuthUser
+	if user == "" {
+		user = c.This.XauthName // ipsec.conf leftxauthusername=
+	}
+	if user == "" {
+		return "", nil, false
+	}
+	if c.XAuthPass != nil && user == c.XAuthUser {
+		return user, c.XAuthPass, true
 	}
 	if d.secrets != nil {
-		if p, ok := d.secrets.XAUTH(c.XAuthUser); ok {
-			return c.XAuthUser, p, true
+		if p, ok := d.secrets.XAUTH(user); ok {
+			return user, p, true
 		}
 	}
 	return "", nil, false

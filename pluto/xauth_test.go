@@ -1,11 +1,14 @@
 package pluto
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"goswan/whack"
 )
 
 // TestXAuthModeCfgTwoDaemons: east is an XAUTH and ModeCfg server (users
@@ -128,5 +131,34 @@ func TestModeCfgServerNeedsAddress(t *testing.T) {
 		"--to", "--host", east.addr, "--ikeport", fmt.Sprint(east.port), "--xauthserver", "--psk", "--encrypt")
 	if code == 0 || !strings.Contains(out, "cannot be both XAUTH server and client") {
 		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// TestXAuthUserFromConfig: without whack --xauthuser the client uses its
+// end's user name (ipsec.conf leftxauthusername=) and that user's XAUTH
+// entry in its own ipsec.secrets.
+func TestXAuthUserFromConfig(t *testing.T) {
+	west := startDaemon(t, "127.0.0.1", psk+"@alice : XAUTH \"wonderland\"\n", 0)
+	east := startDaemon(t, "127.0.0.2", psk+"@alice : XAUTH \"wonderland\"\n", 0)
+	for _, d := range []*testDaemon{west, east} {
+		m, err := whack.ParseArgs([]string{"--ctlbase", d.ctlbase, "--name", "rw",
+			"--host", west.addr, "--ikeport", fmt.Sprint(west.port), "--xauthclient",
+			"--to", "--host", east.addr, "--ikeport", fmt.Sprint(east.port), "--client", "10.2.0.0/24", "--xauthserver",
+			"--psk", "--encrypt", "--tunnel"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Left.XauthName = "alice"
+		var out bytes.Buffer
+		if code := whack.Send(m, nil, &out, &out); code != 0 {
+			t.Fatalf("add: %d %s", code, out.String())
+		}
+	}
+	out, code := west.whack(t, "--name", "rw", "--initiate")
+	if code != 0 || !strings.Contains(out, "XAUTH: Answering XAUTH challenge with user='alice'") {
+		t.Fatalf("initiate: %d\n%s", code, out)
+	}
+	if st, _ := east.whack(t, "--status"); !strings.Contains(st, `XAUTH user "alice" authenticated`) {
+		t.Errorf("east status:\n%s", st)
 	}
 }

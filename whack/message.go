@@ -33,6 +33,14 @@ type End struct {
 	XauthClient     bool   `json:"xauthclient,omitempty"`     // --xauthclient
 	ModecfgServer   bool   `json:"modecfgserver,omitempty"`   // --modecfgserver (alias --modeconfigserver)
 	ModecfgClient   bool   `json:"modecfgclient,omitempty"`   // --modecfgclient (alias --modeconfigclient)
+	// XauthName is the XAUTH user name of this end as an XAUTH client
+	// (ipsec.conf leftxauthusername=, leftusername=; whack has no option
+	// for it: --initiate --xauthuser gives one for that negotiation).
+	XauthName string `json:"xauthname,omitempty"`
+	// AddressPool is the address a ModeCfg server hands out to this end
+	// (ipsec.conf rightaddresspool=, a single address: "a-a" or "a/32");
+	// pluto uses it as this end's client when --client is not given.
+	AddressPool string `json:"addresspool,omitempty"`
 }
 
 // ConnDesc is the connection description: set only when HasConnection.

@@ -24,7 +24,7 @@ func fullMessage() *Message {
 				Client: "10.1.0.0/24", ClientProtoPort: "tcp/http", SrcIP: "10.1.0.1",
 				Updown: "ipsec _updown", DNSKeyOnDemand: true, XauthServer: true, ModecfgServer: true},
 			Right: End{Host: "192.0.2.2", ClientWithin: "10.2.0.0/16", ClientProtoPort: "6/%any",
-				XauthClient: true, ModecfgClient: true},
+				XauthClient: true, ModecfgClient: true, XauthName: "alice", AddressPool: "10.9.0.5"},
 			AddrFamily: "ipv4",
 			PSK:        true, RSASig: true, Encrypt: true, Authenticate: true, Compress: true,
 			Tunnel: true, PFS: true, DisableArrivalCheck: true, DontRekey: true, AggrMode: true,

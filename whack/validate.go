@@ -145,6 +145,8 @@ func (e *End) check() error {
 		{"clientprotoport", e.ClientProtoPort, func(s string) error { _, err := ParseProtoPort(s); return err }},
 		{"srcip", e.SrcIP, ipCheck},
 		{"updown", e.Updown, checkText},
+		{"xauthname (xauthusername=)", e.XauthName, checkText},
+		{"addresspool (addresspool=)", e.AddressPool, ipCheck},
 	}
 	for _, f := range str {
 		if f.value == "" {
