@@ -271,3 +271,29 @@ func waitStatus(t testing.TB, r *responder, cond func(string) bool) (string, boo
 }
 
 func (r *responder) logString() string { return r.log.String() }
+
+// TestParseStat: utime and stime (fields 14 and 15, clock ticks) whatever
+// the command name holds.
+func TestParseStat(t *testing.T) {
+	line := "4242 (we ird) (name) S 1 4242 4242 0 -1 4194560 1200 0 3 0 250 75 0 0 20 0 9 0 123 45678 901 18446744073709551615\n"
+	d, err := parseStat([]byte(line))
+	if err != nil || d != 3250*time.Millisecond {
+		t.Errorf("got %s, %v; want 3.25s", d, err)
+	}
+	for _, bad := range []string{"4242 no parenthesis", "4242 (x) S 1 2", "4242 (x) S 1 2 3 4 5 6 7 8 9 10 u s"} {
+		if _, err := parseStat([]byte(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	// Our own process: the figures move with the CPU we burn.
+	before, err := sampleProc(os.Getpid())
+	if err != nil || before.rss <= 0 {
+		t.Fatalf("own process: %+v %v", before, err)
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	after, _ := sampleProc(os.Getpid())
+	if after.cpu < before.cpu {
+		t.Errorf("CPU went back: %s -> %s", before.cpu, after.cpu)
+	}
+}
