@@ -295,6 +295,18 @@ func refuse(kind error, c *Conn, format string, args ...any) *Error {
 // empty and ready to use. It is not safe for concurrent use.
 type Table struct {
 	conns map[string]*Conn
+	// list holds the same connections: the conflict checks look at every
+	// connection for each SA installed, and a slice is several times
+	// faster to walk than a map (10,000 connections: TestScale in pluto).
+	list []*Conn
+}
+
+// remove takes the named connection out of the table.
+func (t *Table) remove(name string) {
+	if c := t.conns[name]; c != nil {
+		delete(t.conns, name)
+		t.list = slices.DeleteFunc(t.list, func(d *Conn) bool { return d == c })
+	}
 }
 
 // Add adds a connection. Its State, WantRoute, EroutedBy and SAs are
@@ -315,6 +327,7 @@ func (t *Table) Add(c Conn) error {
 		t.conns = map[string]*Conn{}
 	}
 	t.conns[c.Name] = &c
+	t.list = append(t.list, &c)
 	return nil
 }
 
@@ -345,7 +358,7 @@ func (t *Table) lookup(name string) (*Conn, error) {
 // pluto's route_owner, it looks at every connection.
 func (t *Table) others(c *Conn, keep func(d *Conn) bool) []*Conn {
 	var out []*Conn
-	for _, d := range t.conns {
+	for _, d := range t.list {
 		if d != c && keep(d) {
 			out = append(out, d)
 		}
@@ -357,7 +370,7 @@ func (t *Table) others(c *Conn, keep func(d *Conn) bool) []*Conn {
 // routeShared reports whether a routed connection other than c still
 // needs c's route.
 func (t *Table) routeShared(c *Conn) bool {
-	for _, d := range t.conns {
+	for _, d := range t.list {
 		if d != c && d.State.Routed() && sameRoute(c, d) {
 			return true
 		}
@@ -467,7 +480,7 @@ func (t *Table) takeDown(c *Conn, vs []victim) []Action {
 	}
 	// Pluto deletes an instance whose SAs it released (delete_connection).
 	for _, name := range deleted {
-		delete(t.conns, name)
+		t.remove(name)
 		acts = append(acts, Action{Kind: DeleteConn, Conn: name})
 	}
 	if !t.routeShared(c) {
@@ -565,7 +578,7 @@ func (t *Table) Remove(name string) []Action {
 		acts = append(acts, Action{Kind: DeleteSAs, Conn: c.Name})
 	}
 	was := c.State
-	delete(t.conns, name)
+	t.remove(name)
 	if was.Routed() && !t.routeShared(c) {
 		acts = append(acts, Action{Kind: DeleteRoute, Conn: c.Name})
 	}

@@ -617,6 +617,16 @@ func snapshot(t *Table) map[string]Conn {
 // checkInvariants checks what must hold after any sequence of calls.
 func checkInvariants(t *Table) error {
 	var errs []string
+	// The list the conflict checks walk holds exactly the table's
+	// connections.
+	if len(t.list) != len(t.conns) {
+		errs = append(errs, fmt.Sprintf("list has %d connections, the table %d", len(t.list), len(t.conns)))
+	}
+	for _, c := range t.list {
+		if t.conns[c.Name] != c {
+			errs = append(errs, fmt.Sprintf("%q listed but not in the table", c.Name))
+		}
+	}
 	names := t.Names()
 	for i, n := range names {
 		c, _ := t.Get(n)
