@@ -271,6 +271,21 @@ func (p *natPeer) transport(t *testing.T) {
 	}
 }
 
+// aggressive switches the peer to Aggressive Mode (strongSwan also needs
+// its consent to answer Aggressive Mode with a PSK).
+func (p *natPeer) aggressive(t *testing.T) {
+	t.Helper()
+	sc := &scenario{t: t, peer: p.kind, name: p.name}
+	if p.kind == "lsw" {
+		sc.p = proposal{lswIKE: "aes128-sha1;modp2048", lswESP: "aes128-sha1", lswPFS: "no"}
+	} else {
+		sc.p = proposal{ssIKE: "aes128-sha1-modp2048", ssESP: "aes128-sha1"}
+	}
+	if err := sc.peerAggressive(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (p *natPeer) initiate() (string, error) {
 	if p.kind == "ss" {
 		return runScript(p.t, nil, "ss.sh", "initiate", p.name, "net")
@@ -503,6 +518,29 @@ func TestInteropNAT(t *testing.T) {
 			if !strings.Contains(p.status(), "TRANSPORT-in-UDP") {
 				t.Errorf("strongSwan's SA is not in transport mode:\n%s", p.status())
 			}
+		})
+	}
+
+	// Aggressive Mode through the NAT: VIDs in the first two messages,
+	// NAT-D in the last two, the initiator floats with its third.
+	for _, peer := range peers() {
+		mx.run(t, fmt.Sprintf("%-4s nat        initiator, Aggressive Mode", peer), peer+"/aggressive", func(t *testing.T) {
+			natTopo(t, 30000, 30999)
+			p := startNATPeer(t, peer, false, false)
+			defer p.stop()
+			p.aggressive(t)
+			client := ourNAT(t, true, false, "--aggrmode")
+			defer client.stop()
+			out, code := client.whack("--name", "nat", "--initiate")
+			if code != 0 || !strings.Contains(out, "STATE_AGGR_I2") {
+				t.Fatalf("initiate exit %d:\n%s\npeer:\n%s", code, out, p.status())
+			}
+			wantResult(t, client, "i am NATed")
+			o, i, lp, rp := ourEncap(t, client)
+			if lp != 4500 || rp != 4500 {
+				t.Errorf("UDP ports %d->%d", lp, rp)
+			}
+			p.peerEncap(t, o, i)
 		})
 	}
 
