@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -30,7 +31,8 @@ type XFRM struct {
 	h       *netlink.Handle // NETLINK_XFRM and NETLINK_ROUTE
 	spiSock *nl.SocketHandle
 	spis    spiSet
-	larval  map[stateID]bool // SPIs from ALLOCSPI not yet installed
+	larval  map[stateID]time.Time // SPIs from ALLOCSPI not yet installed, and when
+	pruned  time.Time             // the last pruneLarval
 	sas     map[stateID]*xfrmPair
 	pols    map[policyKey]*policyRef
 	routes  map[netip.Prefix]*netlink.Route // added by the default updown
@@ -84,7 +86,7 @@ func NewXFRMAt(ns netns.NsHandle) (*XFRM, error) {
 	s.SetSendTimeout(&tv)
 	s.SetReceiveTimeout(&tv)
 	h.SetSocketTimeout(5e9)
-	x := &XFRM{h: h, spiSock: &nl.SocketHandle{Socket: s}, spis: spiSet{}, larval: map[stateID]bool{},
+	x := &XFRM{h: h, spiSock: &nl.SocketHandle{Socket: s}, spis: spiSet{}, larval: map[stateID]time.Time{},
 		sas: map[stateID]*xfrmPair{}, pols: map[policyKey]*policyRef{}, routes: map[netip.Prefix]*netlink.Route{},
 		ns: netns.None()}
 	if ns.IsOpen() {
@@ -144,7 +146,7 @@ func (x *XFRM) Close() error {
 	for id := range x.larval {
 		x.delState(id)
 	}
-	x.larval = map[stateID]bool{}
+	x.larval = map[stateID]time.Time{}
 	x.h.Close()
 	x.spiSock.Close()
 	if x.acqSock != nil {
@@ -174,10 +176,11 @@ func (x *XFRM) AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte {
 	if proto == spec.ProtoIPComp {
 		lo, hi = MinCPI, MaxCPI
 	}
+	x.pruneLarval(time.Now())
 	if err == nil && src.IsValid() && dst.IsValid() {
 		if spi, err := x.allocSPI(p, src.Unmap(), dst.Unmap(), lo, hi); err == nil && spi >= lo && spi <= hi && !x.spis[spi] {
 			x.spis[spi] = true
-			x.larval[stateID{dst.Unmap(), p, spi}] = true
+			x.larval[stateID{dst.Unmap(), p, spi}] = time.Now()
 			return spiBytes(proto, spi)
 		}
 	}
@@ -188,6 +191,32 @@ func (x *XFRM) AllocSPI(proto spec.ProtocolID, src, dst netip.Addr) []byte {
 		}
 		if _, gerr := x.h.XfrmStateGet(&netlink.XfrmState{Dst: ipOf(dst), Proto: p, Spi: int(v)}); gerr != nil {
 			return spiBytes(proto, v)
+		}
+	}
+}
+
+// larvalKeep is how long we remember an SPI from ALLOCSPI that was never
+// installed (a negotiation that failed, a CPI the peer did not take): the
+// kernel drops its larval state after net.core.xfrm_acq_expires (30 s by
+// default).
+const larvalKeep = 2 * time.Minute
+
+func (x *XFRM) isLarval(id stateID) bool {
+	_, ok := x.larval[id]
+	return ok
+}
+
+// pruneLarval forgets the SPIs allocated longer than larvalKeep ago and
+// never installed; the kernel has expired them.
+func (x *XFRM) pruneLarval(now time.Time) {
+	if now.Sub(x.pruned) < larvalKeep/4 {
+		return
+	}
+	x.pruned = now
+	for id, t := range x.larval {
+		if now.Sub(t) > larvalKeep {
+			delete(x.larval, id)
+			delete(x.spis, id.spi)
 		}
 	}
 }
@@ -242,7 +271,7 @@ func (x *XFRM) Install(sa *KernelSA, inboundOnly bool) (err error) {
 			undo[i]()
 		}
 		for _, l := range []stateID{id, compID} {
-			if fresh && x.larval[l] {
+			if fresh && x.isLarval(l) {
 				x.delState(l)
 				delete(x.larval, l)
 			}
@@ -262,14 +291,14 @@ func (x *XFRM) Install(sa *KernelSA, inboundOnly bool) (err error) {
 			if err != nil {
 				return err
 			}
-			if err := x.addCompState(comp, x.larval[compID]); err != nil {
+			if err := x.addCompState(comp, x.isLarval(compID)); err != nil {
 				return stateErr("add", sa, comp, err)
 			}
 			delete(x.larval, compID)
 			undo = append(undo, func() { x.h.XfrmStateDel(comp); pair.compIn = nil })
 			pair.compIn = comp
 		}
-		if err := x.addState(st, x.larval[id]); err != nil {
+		if err := x.addState(st, x.isLarval(id)); err != nil {
 			return stateErr("add", sa, st, err)
 		}
 		delete(x.larval, id)
@@ -431,7 +460,7 @@ func (x *XFRM) Delete(sa *KernelSA) error {
 	pair := x.sas[id]
 	if pair == nil {
 		for _, l := range []stateID{id, {sa.Local, netlink.XFRM_PROTO_COMP, sa.InboundCPI}} {
-			if x.larval[l] {
+			if x.isLarval(l) {
 				delete(x.larval, l)
 				x.delState(l)
 			}

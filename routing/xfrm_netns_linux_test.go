@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -169,6 +170,25 @@ func TestXFRMAllocSPI(t *testing.T) {
 	if larval != 50 {
 		t.Errorf("%d larval states for 50 SPIs", larval)
 	}
+	// SPIs never installed are forgotten once the kernel has expired them
+	// (a failed negotiation, a CPI the peer did not take), not before.
+	n.x.mu.Lock()
+	n.x.pruneLarval(time.Now().Add(larvalKeep / 2))
+	young := len(n.x.larval)
+	var oldest stateID
+	for id := range n.x.larval {
+		oldest = id
+		n.x.larval[id] = time.Now().Add(-2 * larvalKeep)
+		break
+	}
+	n.x.pruneLarval(time.Now().Add(larvalKeep/2 + larvalKeep/4 + time.Second))
+	_, kept := n.x.larval[oldest]
+	left, spiKept := len(n.x.larval), n.x.spis[oldest.spi]
+	n.x.mu.Unlock()
+	if young != 50 || kept || spiKept || left != 49 {
+		t.Errorf("pruning: %d young SPIs kept (want 50); the expired one kept %v/%v; %d left (want 49)", young, kept, spiKept, left)
+	}
+	n.h.XfrmStateDel(&netlink.XfrmState{Dst: ipOf(oldest.dst), Proto: oldest.proto, Spi: int(oldest.spi)})
 	// Without addresses the SPI is random.
 	if v, _ := SPIValue(n.x.AllocSPI(spec.ProtoESP, netip.Addr{}, netip.Addr{})); v < MinSPI || seen[v] {
 		t.Errorf("random SPI 0x%x", v)
