@@ -36,6 +36,7 @@ type xauthCase struct {
 	server bool   // our pluto is the XAUTH/ModeCfg server (responder)
 	pull   bool   // ModeCfg pull instead of push
 	wrong  bool   // the client sends a wrong password
+	aggr   bool   // Aggressive Mode instead of Main Mode
 	ourNS  string
 	peerNS string
 	usIP   string
@@ -54,9 +55,10 @@ func TestInteropXAuth(t *testing.T) {
 	for _, peer := range []string{"ss", "lsw", "ours"} {
 		for _, server := range []bool{false, true} {
 			for _, v := range []struct {
-				name        string
-				pull, wrong bool
-			}{{"push", false, false}, {"pull", true, false}, {"wrong-password", false, true}} {
+				name              string
+				pull, wrong, aggr bool
+			}{{"push", false, false, false}, {"pull", true, false, false}, {"wrong-password", false, true, false},
+				{"aggressive-pull", true, false, true}} {
 				if peer == "ours" && server {
 					continue // two of ours: one run covers both roles
 				}
@@ -64,7 +66,7 @@ func TestInteropXAuth(t *testing.T) {
 				if server {
 					role = "server"
 				}
-				c := &xauthCase{peer: peer, server: server, pull: v.pull, wrong: v.wrong}
+				c := &xauthCase{peer: peer, server: server, pull: v.pull, wrong: v.wrong, aggr: v.aggr}
 				name := fmt.Sprintf("%s/%s/%s", peer, role, v.name)
 				m.run(t, fmt.Sprintf("%-5s %-9s xauth+modecfg %s", peer, role, v.name), name, func(t *testing.T) {
 					defer c.stop(t)
@@ -134,6 +136,9 @@ func (c *xauthCase) configureOurs(o *ours, server bool) error {
 	if c.pull {
 		args = append(args, "--modecfgpull")
 	}
+	if c.aggr {
+		args = append(args, "--aggrmode")
+	}
 	if out, code := o.whack(args...); code != 0 {
 		return fmt.Errorf("whack add: %d %s", code, out)
 	}
@@ -159,6 +164,7 @@ func (c *xauthCase) startCharon(t *testing.T) error {
     load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 pubkey x509 kernel-netlink socket-default vici xauth-generic attr
     port = 500
     port_nat_t = 4500
+    i_dont_care_about_security_and_use_aggressive_mode_psk = yes
     retransmit_tries = 2
     retransmit_timeout = 2.0
     install_virtual_ip = no
@@ -189,6 +195,10 @@ swanctl {
 	if c.pull {
 		pull = "yes"
 	}
+	aggr := "no"
+	if c.aggr {
+		aggr = "yes"
+	}
 	var sw string
 	if c.server {
 		// strongSwan is the client: a second local round "xauth", a virtual IP.
@@ -198,6 +208,7 @@ swanctl {
         local_addrs = %[1]s
         remote_addrs = %[2]s
         proposals = aes128-sha1-modp2048
+        aggressive = %[8]s
         vips = 0.0.0.0
         pull = %[3]s
         local { auth = psk
@@ -218,7 +229,7 @@ secrets {
     xauth-alice { id = %[4]s
                   secret = "%[7]s" }
 }
-`, westIP, eastIP, pull, xauthUser, eastNet, thePSK, c.password())
+`, westIP, eastIP, pull, xauthUser, eastNet, thePSK, c.password(), aggr)
 	} else {
 		// strongSwan is the server: a second remote round "xauth", a pool.
 		sw = fmt.Sprintf(`connections {
@@ -227,6 +238,7 @@ secrets {
         local_addrs = %[1]s
         remote_addrs = %[2]s
         proposals = aes128-sha1-modp2048
+        aggressive = %[11]s
         pools = rwpool
         pull = %[3]s
         local { auth = psk
@@ -251,7 +263,7 @@ secrets {
     xauth-alice { id = %[9]s
                   secret = "%[10]s" }
 }
-`, eastIP, westIP, pull, eastNet, leaseIP, leaseDNS, leaseWINS, thePSK, xauthUser, xauthPass)
+`, eastIP, westIP, pull, eastNet, leaseIP, leaseDNS, leaseWINS, thePSK, xauthUser, xauthPass, aggr)
 	}
 	if err := os.WriteFile(filepath.Join(c.ssDir, "swanctl", "swanctl.conf"), []byte(sw), 0o600); err != nil {
 		return err
@@ -300,7 +312,11 @@ func (c *xauthCase) startLibreswan(t *testing.T) error {
 	if c.pull {
 		pull = "yes"
 	}
-	conf := "config setup\n\tikev1-policy=accept\n\tplutodebug=none\n\nconn rw\n\tikev2=no\n\tauthby=secret\n" +
+	aggr := "no"
+	if c.aggr {
+		aggr = "yes"
+	}
+	conf := "config setup\n\tikev1-policy=accept\n\tplutodebug=none\n\nconn rw\n\tikev2=no\n\tauthby=secret\n\taggressive=" + aggr + "\n" +
 		"\tike=aes128-sha1;modp2048\n\tesp=aes128-sha1\n\tpfs=no\n\trekey=no\n\tkeyingtries=1\n\tmodecfgpull=" + pull + "\n"
 	if c.server {
 		// libreswan is the client, in west.
@@ -390,6 +406,9 @@ func (c *xauthCase) check(t *testing.T) {
 			t.Errorf("states left after a failed XAUTH:\n%s", ourStatus)
 		}
 		return
+	}
+	if c.aggr && !strings.Contains(c.us.log.String(), "STATE_AGGR_") {
+		t.Errorf("not Aggressive Mode:\n%s", lastLines(c.us.log.String(), 20))
 	}
 	if !ok {
 		t.Fatalf("initiate failed:\n%s\nour log:\n%s\npeer log:\n%s", out, lastLines(c.us.log.String(), 30), lastLines(c.peerLog(), 40))
