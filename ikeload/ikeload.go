@@ -234,7 +234,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	g.results = make(chan result, cfg.Concurrency+16)
 	for i := range cfg.Workers {
 		w := &worker{g: g, id: i, in: make(chan packet, 1024), hs: map[*fsm.Conn]*handshake{},
-			funcs: make(chan func())}
+			funcs: make(chan func()), exited: make(chan struct{})}
 		w.m = fsm.NewMachine(w, fsm.Config{RetransmitDelay: cfg.Retransmit, MaxRetransmits: 2,
 			HalfOpenTimeout: cfg.Timeout, MaxIKELifetime: 24 * time.Hour, MaxIPsecLifetime: 24 * time.Hour})
 		g.workers = append(g.workers, w)
@@ -419,16 +419,22 @@ type worker struct {
 	// finished handshakes to act on once the machine call returns.
 	finished []*handshake
 	funcs    chan func()
+	exited   chan struct{} // closed when run returns
 }
 
-// do runs f on the worker's goroutine and waits for it.
+// do runs f on the worker's goroutine and waits for it; nothing when the
+// worker has stopped (the run was cancelled).
 func (w *worker) do(f func()) {
 	done := make(chan struct{})
-	w.funcs <- func() { f(); close(done) }
-	<-done
+	select {
+	case w.funcs <- func() { f(); close(done) }:
+		<-done
+	case <-w.exited:
+	}
 }
 
 func (w *worker) run(ctx context.Context, stop chan struct{}) {
+	defer close(w.exited)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	deadlines := time.NewTicker(time.Second)

@@ -297,3 +297,25 @@ func TestParseStat(t *testing.T) {
 		t.Errorf("CPU went back: %s -> %s", before.cpu, after.cpu)
 	}
 }
+
+// TestCancel: a run cancelled half way (no responder at all) returns what
+// it has, cleanup included, instead of hanging.
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	cfg := Config{Target: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(freePort(t))),
+		Sources: sources(t, "127.1.4.1-127.1.4.20"), SourcePort: uint16(freePort(t)), N: 20, Concurrency: 20,
+		PSK: []byte(testPSK), Keep: true, Cleanup: true, Timeout: time.Minute, Retransmit: time.Minute}
+	done := make(chan struct{})
+	var res *Result
+	var err error
+	go func() { res, err = Run(ctx, cfg); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	if err == nil || res == nil || res.Established != 0 || res.Started != 20 {
+		t.Errorf("result %+v, err %v", res, err)
+	}
+}
