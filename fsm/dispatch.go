@@ -221,7 +221,9 @@ func (m *Machine) infoPacket(md *Digest, raw []byte) {
 		m.logPacket(md.From, 3, "Informational Exchange is for an unknown (expired?) SA with MSGID:0x%08x; dropped", h.MessageID)
 		return
 	}
-	if p1.k == nil || p1.k.encKey == nil || !p1.Kind.IsISAKMPKeyed() {
+	// MAIN_I3 has its keys too: a responder that refuses MI3 tells why
+	// in an encrypted notification (logged, nothing else: informational).
+	if p1.k == nil || p1.k.encKey == nil || !(p1.Kind.IsISAKMPKeyed() || p1.Kind == StateMainI3) {
 		m.log(p1, 3, "encrypted Informational Exchange message is invalid because no key is known; dropped")
 		return
 	}
@@ -241,8 +243,15 @@ func (m *Machine) infoPacket(md *Digest, raw []byte) {
 func (m *Machine) runInfo(p1 *State, kind StateKind, md *Digest, raw []byte) {
 	row := rowFor(kind, AuthSetAll)
 	if kind == StateInfoProtected {
-		iv := oakley.Phase2IV(p1.k.prf, p1.k.iv, md.Msg.Header.MessageID, p1.k.cipher.BlockSize)
-		if _, err := m.decrypt(p1, md, iv); err != nil {
+		k, msgid := p1.k, md.Msg.Header.MessageID
+		iv := oakley.Phase2IV(k.prf, k.iv, msgid, k.cipher.BlockSize)
+		_, err := m.decrypt(p1, md, iv)
+		if err != nil && p1.Kind == StateMainI3 {
+			// libreswan, refusing MI3, has no "last phase-1 IV" yet and
+			// hashes the Message ID alone.
+			_, err = m.decrypt(p1, md, oakley.Phase2IV(k.prf, nil, msgid, k.cipher.BlockSize))
+		}
+		if err != nil {
 			m.log(p1, 3, "dropping Informational Exchange message: %v", err)
 			return
 		}

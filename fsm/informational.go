@@ -18,6 +18,10 @@ import (
 // received on ISAKMP SA p1 (or, in the clear, on no state at all).
 func informational(m *Machine, p1 *State, md *Digest) error {
 	protected := md.Msg.Header.Flags&spec.FlagEncryption != 0
+	// Before the ISAKMP SA is established (MAIN_I3: the responder refuses
+	// our MI3) the peer is not authenticated: its notifications are only
+	// logged.
+	established := p1.Kind.IsISAKMPKeyed()
 	if protected {
 		h, rest, err := leadingHash(md)
 		if err != nil {
@@ -27,15 +31,21 @@ func informational(m *Machine, p1 *State, md *Digest) error {
 		if !oakley.Equal(want, h.Data) {
 			return notifyErr(spec.InvalidHashInformation, "received HASH(1) does not match computed value in Informational Exchange; message ignored")
 		}
-		m.notePeerAddress(p1, md)
+		if established {
+			m.notePeerAddress(p1, md)
+		}
 	}
 	for _, p := range md.Msg.Payloads {
 		// Re-check p1 after each payload: a Delete may have removed it (CVE-2023-38712).
-		alive := p1.Serial != 0 && m.bySerial[p1.Serial] == p1
+		alive := p1.Serial != 0 && m.bySerial[p1.Serial] == p1 && established
 		switch pl := p.(type) {
 		case *payloads.Notify:
 			if !protected {
 				m.logInfo(p1, md, "ignoring informational payload, type %s", pl.NotifyType)
+				continue
+			}
+			if !established {
+				m.log(p1, 3, "received notification %s before the ISAKMP SA is established (the peer refuses our authentication?)", pl.NotifyType)
 				continue
 			}
 			p1.dpdLastHeard = m.now

@@ -44,10 +44,14 @@ func newInteropPKI(t *testing.T) *interopPKI {
 	}
 	x := &interopPKI{p: p, dir: dir, leaves: map[string]*testpki.Leaf{}, p12: map[string]string{},
 		caFile: p.CAFile(), crlFile: p.CRLFile()}
-	for name, spec := range map[string]testpki.Spec{
-		"west": {DN: sideDN("west")}, "east": {DN: sideDN("east")},
-		"west-revoked": {DN: sideDN("west")}, "west-expired": {DN: sideDN("west"), Expired: true},
+	for _, c := range []struct {
+		name string
+		spec testpki.Spec
+	}{
+		{"west", testpki.Spec{DN: sideDN("west")}}, {"east", testpki.Spec{DN: sideDN("east")}},
+		{"west-revoked", testpki.Spec{DN: sideDN("west")}}, {"west-expired", testpki.Spec{DN: sideDN("west"), Expired: true}},
 	} {
+		name, spec := c.name, c.spec
 		if x.leaves[name], err = p.Issue(name, spec); err != nil {
 			t.Fatal(err)
 		}
@@ -150,6 +154,17 @@ func (x *interopPKI) certScenario(s *scenario, c certCase) {
 			return nil
 		}
 	case "ss":
+		// ss.sh start loads whatever swanctl/ holds: remove an earlier
+		// run's CA and CRL (same names, other keys) first.
+		s.beforePeer = func() error {
+			s.name = s.peerNS + "-ss"
+			for _, d := range []string{"x509", "x509ca", "x509crl", "private"} {
+				if err := os.RemoveAll(filepath.Join(dir(), "swanctl", d)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		s.afterPeer = func() error {
 			sw := filepath.Join(dir(), "swanctl")
 			leaf := x.leaves[c.peerLeaf]
@@ -179,8 +194,12 @@ func (x *interopPKI) certScenario(s *scenario, c certCase) {
 			if err := os.WriteFile(f, []byte(conf), 0o600); err != nil {
 				return err
 			}
-			if out, err := runScript(s.t, s.env(), "ss.sh", "swanctl", s.name, "--load-all", "--noprompt"); err != nil {
+			out, err := runScript(s.t, s.env(), "ss.sh", "swanctl", s.name, "--load-all", "--noprompt")
+			if err != nil {
 				return fmt.Errorf("swanctl --load-all: %v %s", err, out)
+			}
+			if !strings.Contains(out, "x509crl/ca.crl'") || !strings.Contains(out, "x509ca/ca.pem'") || strings.Contains(out, "is not newer") {
+				return fmt.Errorf("swanctl did not load the CA and the CRL:\n%s", out)
 			}
 			return nil
 		}
@@ -309,6 +328,17 @@ func checkRefused(t *testing.T, s *scenario, c certCase) {
 			t.Fatalf("no %q in the %s log:\n%s\nour log:\n%s", c.want, c.refuser, lastLines(logOf(), 30), lastLines(s.us.log.String(), 15))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if c.refuser == "peer" {
+		// The peer says why, encrypted with the keys of the unfinished SA.
+		deadline := time.Now().Add(3 * time.Second)
+		for !strings.Contains(s.us.log.String(), "before the ISAKMP SA is established") {
+			if time.Now().After(deadline) {
+				t.Errorf("the peer's notification is not in our log:\n%s", lastLines(s.us.log.String(), 15))
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 	if st, _ := s.us.whack("--status"); regexp.MustCompile(`STATE_MAIN_(I4|R3)`).MatchString(st) {
 		t.Errorf("we have an ISAKMP SA:\n%s", st)

@@ -139,7 +139,9 @@ func (p *PKI) Issue(name string, s Spec) (*Leaf, error) {
 }
 
 // Revoke writes the CA's CRL listing the given certificates (revoked a day
-// ago, reason keyCompromise), valid for a week.
+// ago, reason keyCompromise), valid for a week. Its number is the time, so
+// that a peer that kept an older CRL of a CA of the same name takes it as
+// newer.
 func (p *PKI) Revoke(leaves ...*Leaf) error {
 	var entries []x509.RevocationListEntry
 	for _, l := range leaves {
@@ -147,7 +149,7 @@ func (p *PKI) Revoke(leaves ...*Leaf) error {
 			RevocationTime: p.now.AddDate(0, 0, -1), ReasonCode: 1})
 	}
 	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number:                    big.NewInt(1),
+		Number:                    big.NewInt(time.Now().UnixNano()),
 		ThisUpdate:                p.now.Add(-time.Hour),
 		NextUpdate:                p.now.AddDate(0, 0, 7),
 		RevokedCertificateEntries: entries,
