@@ -441,3 +441,38 @@ func sealTransaction(p1 *State, msgid uint32, kind uint8, attrs []byte) []byte {
 		Flags: spec.FlagEncryption, MessageID: msgid, NextPayload: spec.PayloadHash, Length: uint32(spec.HeaderLen + len(ct))}
 	return append(h.Append(nil), ct...)
 }
+
+// TestXAuthRekey: the ISAKMP SA of an XAUTH+ModeCfg client is replaced
+// before it expires; the new one goes through XAUTH and ModeCfg again
+// (the same credentials, the same address) and ends established, while
+// the IPsec SA lives on.
+func TestXAuthRekey(t *testing.T) {
+	o := raOpts{xauth: true, modecfg: true, pairOpts: pairOpts{rekey: true, ikeLife: 20 * time.Minute,
+		ipsecLife: 2 * time.Hour, margin: 5 * time.Minute}}
+	n, west, east := newRAPair(t, o)
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if got := stateSummary(west.m); got != "#1 STATE_MAIN_I4, #2 STATE_QUICK_I2" {
+		t.Fatalf("west: %s", got)
+	}
+	// Replaced at 15 minutes (life 20, margin 5, no fuzz), the old one
+	// gone at 20; look at 25.
+	for elapsed := time.Duration(0); elapsed < 25*time.Minute; elapsed += 10 * time.Second {
+		n.advance(t, 10*time.Second)
+		if len(established(west.m, isIPsec)) == 0 {
+			t.Fatalf("no IPsec SA at %s: %s\n%s", elapsed, stateSummary(west.m), west.allLines())
+		}
+	}
+	wp, ep := established(west.m, isISAKMP), established(east.m, isISAKMP)
+	if len(wp) != 1 || len(ep) != 1 || wp[0].Serial == 1 {
+		t.Fatalf("ISAKMP SAs after the rekey: %s / %s\n%s", stateSummary(west.m), stateSummary(east.m), east.allLines())
+	}
+	if ep[0].Kind != StateModeCfgR2 || ep[0].XAuthUser != "alice" || wp[0].Lease == nil || wp[0].Lease.Address != leaseAddr {
+		t.Errorf("new ISAKMP SA: east %s user %q, west lease %v", ep[0].Kind, ep[0].XAuthUser, wp[0].Lease)
+	}
+	if west.countLines(-1, "XAUTH: Successfully Authenticated") != 2 {
+		t.Errorf("XAUTH not redone:\n%s", west.allLines())
+	}
+	checkIndexes(t, west.m)
+	checkIndexes(t, east.m)
+}
