@@ -13,9 +13,12 @@ package interop
 //     messages (each one Diffie-Hellman work) is shed by the worker pool
 //     while an established peer negotiates Quick Modes.
 //
-// (Loss and reordering are tested in package pluto, TestLossAndReordering,
-// through a lossy relay: this kernel has no sch_netem.) It prints its
-// figures. They run with GOSWAN_INTEROP=1 as root (as
+//   - TestInteropLoss: our initiator against strongSwan and libreswan
+//     responders with 30% of the IKE datagrams dropped each way (nftables).
+//
+// (Loss with reordering between two of ours is TestLossAndReordering in
+// package pluto, through a lossy relay: this kernel has no sch_netem.)
+// They print their figures. They run with GOSWAN_INTEROP=1 as root (as
 // .ci/run does), under the namespace lock when run by hand.
 
 import (
@@ -296,5 +299,70 @@ func TestHostileFlood(t *testing.T) {
 		sent.Load(), qm, statusMax.Round(time.Millisecond), shed)
 	if statusMax > 2*time.Second {
 		t.Errorf("whack --status took %v under the flood", statusMax)
+	}
+}
+
+// TestInteropLoss: our pluto initiates to strongSwan and libreswan (as
+// responders, in the harness's namespaces) while nftables drops 30% of the
+// IKE datagrams each way on our side (no reordering: this kernel has no
+// sch_netem); the negotiation completes through retransmission, with
+// exactly one IPsec SA pair on each end.
+func TestInteropLoss(t *testing.T) {
+	setup(t)
+	for _, peer := range peers() {
+		t.Run(peer, func(t *testing.T) {
+			p := proposals[0]
+			p.ours = append(append([]string(nil), p.ours...), "--keyingtries", "0")
+			s := &scenario{t: t, peer: peer, ourRole: "initiator", p: p}
+			defer s.stop()
+			if err := s.start(); err != nil {
+				t.Fatal(err)
+			}
+			rules := `table inet gswloss {
+	chain in { type filter hook input priority 0; udp dport { 500, 4500 } numgen random mod 100 < 30 counter drop; }
+	chain out { type filter hook output priority 0; udp dport { 500, 4500 } numgen random mod 100 < 30 counter drop; }
+}
+`
+			cmd := exec.Command("ip", "netns", "exec", s.ourNS, "nft", "-f", "-")
+			cmd.Stdin = strings.NewReader(rules)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("nft: %v %s", err, out)
+			}
+			start := time.Now()
+			go s.us.whack("--name", "west-east", "--initiate")
+			var ours, theirs string
+			for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				ours, _ = s.us.whack("--status")
+				in, _, raw := s.peerSPIs()
+				theirs = raw
+				if strings.Contains(ours, "STATE_QUICK_I2") && in != "" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("not established after 90 s with 30%% loss:\nours:\n%s\npeer:\n%s\nour log:\n%s", lastLines(ours, 20), lastLines(theirs, 20), lastLines(s.us.log.String(), 30))
+				}
+			}
+			took := time.Since(start)
+			time.Sleep(3 * time.Second) // late retransmissions settle
+			ours, _ = s.us.whack("--status")
+			_, _, theirs = s.peerSPIs()
+			nOurs := strings.Count(ours, "STATE_QUICK_I2 ")
+			nTheirs := strings.Count(theirs, "INSTALLED")
+			if peer == "lsw" {
+				nTheirs = len(regexp.MustCompile(`STATE_QUICK_R2 \(IPsec SA established\)`).FindAllString(theirs, -1))
+			}
+			if nOurs != 1 || nTheirs != 1 {
+				t.Errorf("IPsec SAs: ours %d, %s %d; want exactly one pair\nours:\n%s\npeer:\n%s", nOurs, peer, nTheirs, ours, theirs)
+			}
+			counters, _ := exec.Command("ip", "netns", "exec", s.ourNS, "nft", "list", "table", "inet", "gswloss").CombinedOutput()
+			drops := regexp.MustCompile(`counter packets (\d+)`).FindAllStringSubmatch(string(counters), -1)
+			var dropped []string
+			for _, d := range drops {
+				dropped = append(dropped, d[1])
+			}
+			fmt.Printf("loss: ours -> %s with 30%% loss each way: established in %.1fs (%d retransmissions, %d keying attempts; dropped in/out %s); IPsec SAs ours %d, %s %d\n",
+				peer, took.Seconds(), strings.Count(s.us.log.String(), "retransmission;"), 1+strings.Count(s.us.log.String(), "starting keying attempt"),
+				strings.Join(dropped, "/"), nOurs, peer, nTheirs)
+		})
 	}
 }
