@@ -6,6 +6,9 @@
 #
 #   sudo scripts/bench-responders.sh [N] [CONCURRENCY]      (root; default 1000 50)
 #   RESPONDERS="goswan strongswan libreswan" IKE=aes128-sha1-modp2048 ESP=aes128-sha1
+#   WARMUP=50: handshakes (deleted at once) before the measured run, so that
+#           one-time costs (tables built on first use, allocator arenas) are
+#           not counted as memory per SA pair
 #   KEEP=0: delete each SA pair as soon as it is up (Delete payloads sent; every
 #           handshake then also costs the responder a Delete), no memory figure
 #
@@ -38,6 +41,7 @@ IKE=${IKE:-aes128-sha1-modp2048}
 ESP=${ESP:-aes128-sha1}
 PSK=${PSK:-bench-psk-0123456789}
 KEEP=${KEEP:-1}
+WARMUP=${WARMUP:-50}
 WORK=${WORK:-$(mktemp -d /tmp/goswan-bench.XXXXXX)}
 LOCK=/tmp/goswan-netns.lock
 SRC_NET=10.128.0.0/16
@@ -45,7 +49,7 @@ EAST=192.0.2.2
 export PATH="$PATH:/usr/local/go/bin"
 
 [ "$(id -u)" = 0 ] || { echo "bench-responders: needs root (network namespaces)" >&2; exit 2; }
-[ "$N" -ge 1 ] && [ "$N" -le 60000 ] || { echo "bench-responders: N must be 1..60000" >&2; exit 2; }
+[ "$N" -ge 1 ] && [ "$N" -le 60000 ] || { echo "bench-responders: N must be 1..60000" >&2; exit 2; } # (10.128.250.x: warm-up)
 SOURCES="10.128.0.1-10.128.$(( N / 256 )).$(( N % 256 ))" # N addresses
 
 mkdir -p "$WORK/bin"
@@ -217,7 +221,12 @@ one_responder() {
 	ip -n west route add local "$SRC_NET" dev lo 2>/dev/null || true
 	ip -n east route add "$SRC_NET" via 192.0.2.1 2>/dev/null || true
 	if "start_$name" >"$WORK/$name.start" 2>&1; then
-		sleep 0.5 # settle (startup allocations) before the baseline
+		sleep 0.5 # settle (startup allocations)
+		if [ "$WARMUP" -gt 0 ]; then
+			ip netns exec west "$WORK/bin/ikeload" --target "$EAST" --sources 10.128.250.1-10.128.250.100 -n "$WARMUP" -c 10 \
+				--ike "$IKE" --esp "$ESP" --psk "$PSK" --quiet >"$WORK/$name.warmup" 2>&1 || true
+			sleep 1
+		fi
 		ip netns exec west "$WORK/bin/ikeload" --target "$EAST" --sources "$SOURCES" -n "$N" -c "$CONC" \
 			--ike "$IKE" --esp "$ESP" --psk "$PSK" $keepflag --pid "$RPID" --timeout 60s --retransmit 5s \
 			--quiet --row "$name" >>"$WORK/rows" 2>"$WORK/$name.ikeload" || rc=$?
@@ -240,7 +249,7 @@ trap 'stop_responder x' EXIT
 status=0
 for r in $RESPONDERS; do
 	export -f one_responder "start_$r" stop_responder wait_for lsw_ike
-	export WORK PEERS N CONC IKE ESP PSK SRC_NET EAST SOURCES LSW KEEP
+	export WORK PEERS N CONC IKE ESP PSK SRC_NET EAST SOURCES LSW KEEP WARMUP
 	t0=$(date +%s.%N)
 	flock -o "$LOCK" bash -c "set -uo pipefail; RPID=; one_responder $r" || status=1
 	printf 'bench-responders: %s done in %.1f s\n' "$r" "$(awk "BEGIN{print $(date +%s.%N) - $t0}")" >&2
@@ -250,5 +259,5 @@ kept="SAs kept"
 echo "== IKEv1 responders, $N Main Mode + Quick Mode handshakes ($IKE / $ESP, PSK, $CONC in flight, $kept), same machine"
 "$WORK/bin/ikeload" --header
 cat "$WORK/rows"
-echo "(CPU and RSS of the responder process from /proc; figures in $WORK)"
+echo "(CPU and RSS of the responder process from /proc, after $WARMUP warm-up handshakes; figures in $WORK)"
 exit $status
