@@ -248,7 +248,9 @@ func (m *Machine) transactionPacket(md *Digest, raw []byte) {
 	case h.MessageID == 0:
 		m.log(p1, 3, "XAUTH/ModeCfg message with Message ID 0 is invalid; dropped")
 		return
-	case md.From != p1.Remote:
+	case md.From != p1.Remote && p1.NATT.Method == NATTNone:
+		// (Behind a NAT the peer may have moved: the message is
+		// authenticated first, then the address followed, as in Quick Mode.)
 		m.log(p1, 3, "XAUTH/ModeCfg message from %s, but the ISAKMP SA peer is %s; dropped", md.From, p1.Remote)
 		return
 	}

@@ -476,3 +476,32 @@ func TestXAuthRekey(t *testing.T) {
 	checkIndexes(t, west.m)
 	checkIndexes(t, east.m)
 }
+
+// TestXAuthModeCfgBehindNAT: a road warrior behind a source NAT (NAT-T
+// floats to 4500 during Main Mode) does XAUTH and ModeCfg over 4500 and
+// its Quick Mode uses the ModeCfg address.
+func TestXAuthModeCfgBehindNAT(t *testing.T) {
+	n, west, east, _ := newNATPair(t, natOpts{nat: true, wNATT: true, eNATT: true})
+	wc, ec := west.conns[0], east.conns[0]
+	west.ra = remoteAccess{user: "alice", pass: "s3cret"}
+	east.ra = remoteAccess{users: map[string]string{"alice": "s3cret"}}
+	wc.XAuthClient, ec.XAuthServer = true, true
+	wc.ModeCfgClient, ec.ModeCfgServer = true, true
+	wc.LocalNet = Client{}
+	ec.RemoteNet = Client{Net: netip.PrefixFrom(leaseAddr, 32)}
+	west.m.Initiate(n.now, wc, "w")
+	n.pump(t)
+	if got := stateSummary(west.m); got != "#1 STATE_MAIN_I4, #2 STATE_QUICK_I2" {
+		t.Fatalf("west: %s\n%s\neast:\n%s", got, west.allLines(), east.allLines())
+	}
+	if got := stateSummary(east.m); got != "#1 STATE_MODE_CFG_R2, #2 STATE_QUICK_R2" {
+		t.Fatalf("east: %s\n%s", got, east.allLines())
+	}
+	p1 := east.m.State(1)
+	if p1.Remote.Port() == 500 || p1.Remote.Addr() != natPublic {
+		t.Errorf("server's peer %s: not floated to the NAT's 4500 mapping", p1.Remote)
+	}
+	if ei := east.installed; len(ei) != 1 || ei[0].RemoteNet.Net != netip.PrefixFrom(leaseAddr, 32) {
+		t.Errorf("server's SA: %+v", ei)
+	}
+}
