@@ -56,6 +56,9 @@ func (d *Daemon) connStatus(c *Connection, est newestSAs, out func(string, ...an
 		}
 		return fmt.Sprintf("#%d", st.Serial)
 	}
+	if line := certStatus(c); line != "" {
+		out("%s:   %s", n, line)
+	}
 	out("%s:   newest ISAKMP SA: %s; newest IPsec SA: %s", n, newest(p1), newest(p2))
 	var ike []string
 	for _, a := range fc.P1.Algs {

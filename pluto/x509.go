@@ -244,3 +244,24 @@ func (d *Daemon) listCerts(w *whackConn, what string) {
 		}
 	}
 }
+
+// certStatus is the --status line of a connection with certificates:
+// "mycert: 'C=US, O=Test, CN=west'; sendcert: ifasked; CAs: 'C=US, O=Test, CN=Test CA'...'%any'"
+// (our certificate's issuer, then the CA the peer's must be from); "" for
+// a connection without.
+func certStatus(c *Connection) string {
+	if c.thisCert == nil && c.thatCert == nil && c.thatCA == nil {
+		return ""
+	}
+	dn := func(der []byte) string {
+		if der == nil {
+			return "%any"
+		}
+		return certs.IDString(fsm.ID{Type: spec.IDDerASN1DN, Data: der})
+	}
+	mine, myCA := "%none", "%any"
+	if c.thisCert != nil {
+		mine, myCA = dn(c.thisCert.RawSubject), dn(c.thisCert.RawIssuer)
+	}
+	return fmt.Sprintf("mycert: '%s'; sendcert: %s; CAs: '%s'...'%s'", mine, c.Conn.SendCert, myCA, dn(c.thatCA))
+}

@@ -106,6 +106,9 @@ func TestX509TwoDaemons(t *testing.T) {
 			t.Errorf("no %q in log:\n%s", want, x.d.log)
 		}
 	}
+	if st, _ := west.whack(t, "--status"); !strings.Contains(st, `"west-east":   mycert: '`+westDN+`'; sendcert: ifasked; CAs: 'C=US, O=Test, CN=Test CA'...'%any'`) {
+		t.Errorf("west --status:\n%s", st)
+	}
 	lists, _ := east.whack(t, "--listall")
 	for _, want := range []string{"List of X.509 End Certificates:", "subject: '" + westDN + "'",
 		"subject: '" + eastDN + "'", "List of X.509 CA Certificates:", "subject: 'C=US, O=Test, CN=Test CA'",
