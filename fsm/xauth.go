@@ -89,9 +89,6 @@ func (l *ModeCfgLease) String() string {
 // is an address; more are ignored, as Openswan's fixed buffers should have).
 const maxLeaseServers = 4
 
-// XAUTH Vendor ID (draft-beaulieu-ike-xauth-02 §3).
-var xauthVendorID = []byte{0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12}
-
 // usesXAuth reports whether c does XAUTH in either role.
 func (c *Conn) usesXAuth() bool { return c.XAuthServer || c.XAuthClient }
 
@@ -123,7 +120,7 @@ func (c *Conn) phase1Policy(initiator bool) proposal.Phase1Policy {
 func (c *Conn) vendorIDs() []payloads.Payload {
 	ps := []payloads.Payload{&payloads.VendorID{Data: dpdVendorID}}
 	if c.usesXAuth() {
-		ps = append(ps, &payloads.VendorID{Data: xauthVendorID})
+		ps = append(ps, &payloads.VendorID{Data: spec.VIDXAUTH})
 	}
 	return ps
 }
@@ -618,7 +615,7 @@ func modecfgInI1(m *Machine, st *State, md *Digest) error {
 
 // noteXAuthVendorID records the peer's XAUTH Vendor ID.
 func noteXAuthVendorID(st *State, v []byte) {
-	if bytes.Equal(v, xauthVendorID) {
+	if bytes.Equal(v, spec.VIDXAUTH) {
 		st.peerXAuth = true
 	}
 }
