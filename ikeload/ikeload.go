@@ -165,6 +165,7 @@ type handshake struct {
 	start   time.Time
 	lastErr string
 	done    bool
+	ok      bool // established
 }
 
 type result struct {
@@ -537,7 +538,7 @@ func (w *worker) finish(h *handshake, ok bool, reason string) {
 	if h.done {
 		return
 	}
-	h.done = true
+	h.done, h.ok = true, ok
 	w.g.results <- result{ok: ok, reason: reason, latency: time.Since(h.start)}
 	w.finished = append(w.finished, h)
 }
@@ -552,14 +553,12 @@ func (w *worker) settle() {
 			w.m.Terminate(time.Now(), h.conn.Name)
 			delete(w.hs, h.conn)
 			w.free = append(w.free, h.src)
-		} else if !h.doneOK() {
-			w.m.Terminate(time.Now(), h.conn.Name)
+		} else if !h.ok {
+			w.m.Terminate(time.Now(), h.conn.Name) // a failure leaves nothing behind
 		}
 		w.g.tokens <- struct{}{}
 	}
 }
-
-func (h *handshake) doneOK() bool { return h.done && h.lastErr == "" }
 
 // ---- fsm.Env ----
 
