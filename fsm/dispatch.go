@@ -482,6 +482,9 @@ func (m *Machine) commit(st *State, md *Digest, row *Row, raw []byte) {
 		m.sendReply(st, md, row.Flags&FlagOutputEncrypted != 0)
 		st.txAnswered = md.replyMsgID == 0
 	}
+	if st.Kind.IsPhase1() {
+		st.P1.Reply = nil // sent (a resend is lastSent): half-open states stay small
+	}
 	if from == StateMainR1 || from == StateAggrR1 {
 		// No longer reachable by the initiator cookie alone.
 		if m.byCookies[cookieKey(st.ICookie, [8]byte{})] == st {
