@@ -389,3 +389,39 @@ func TestNATTPeerMapping(t *testing.T) {
 		t.Errorf("east's Delete did not reach west through the new mapping: west %s", stateSummary(west.m))
 	}
 }
+
+// TestNATTBothNATed: both ends behind NATs (the server's forwards 500 and
+// 4500): each detects both, floats, and the SAs are UDP-encapsulated
+// between the public addresses.
+func TestNATTBothNATed(t *testing.T) {
+	n, west, east, box := newNATPair(t, natOpts{nat: true, wNATT: true, eNATT: true})
+	eastPublic := netip.MustParseAddr("203.0.113.50")
+	west.conns[0].Remote = netip.AddrPortFrom(eastPublic, 500)
+	west.conns[0].RemoteID = AddrID(eastAddr.Addr())
+	// East's router: source NAT keeping the ports, and a port forward.
+	n.tap = func(p packet) []packet {
+		if p.from.Addr() == eastAddr.Addr() {
+			p.from = netip.AddrPortFrom(eastPublic, p.from.Port())
+		}
+		if p.to.Addr() == eastPublic {
+			p.to = netip.AddrPortFrom(eastAddr.Addr(), p.to.Port())
+		}
+		return box.tap(p)
+	}
+	west.m.Initiate(n.now, west.conns[0], "w")
+	n.pump(t)
+	if len(west.installed) != 1 || len(east.installed) != 1 {
+		t.Fatalf("west:\n%s\neast:\n%s", west.allLines(), east.allLines())
+	}
+	for _, e := range []*testEnv{west, east} {
+		if got := e.lineWith("NAT-Traversal: Result"); !strings.HasSuffix(got, ": both are NATed") {
+			t.Errorf("result %q", got)
+		}
+	}
+	if w := west.installed[0]; !w.Encap || w.Remote != netip.AddrPortFrom(eastPublic, 4500) {
+		t.Errorf("west SA encap %v to %s", w.Encap, w.Remote)
+	}
+	if e := east.installed[0]; !e.Encap || e.Remote != netip.AddrPortFrom(natPublic, 31001) {
+		t.Errorf("east SA encap %v to %s", e.Encap, e.Remote)
+	}
+}

@@ -77,6 +77,13 @@ func TestNATTForceEncapsTwoDaemons(t *testing.T) {
 			t.Errorf("%s: kernel SA encapsulation %+v, want UDP %d->%d", td.addr, encap, np, np)
 		}
 	}
+	// The JSON status carries the same.
+	js, _ := west.whack(t, "--status", "--json")
+	for _, want := range []string{`"nat_traversal": "RFC 3947 (NAT-Traversal): i am NATed"`, `"udp_encap": {`, `"local_port": ` + port} {
+		if !strings.Contains(js, want) {
+			t.Errorf("west JSON status lacks %q:\n%s", want, js)
+		}
+	}
 	// Keepalives from the (pretended) NATed initiator reach the responder.
 	deadline := time.Now().Add(3 * time.Second)
 	for !strings.Contains(east.log.String(), "NAT-T: NAT-keepalive from 127.0.0.1:"+port) && time.Now().Before(deadline) {
