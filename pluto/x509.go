@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"goswan/fsm"
 	"goswan/pluto/certs"
@@ -114,6 +115,11 @@ func (d *Daemon) loadEndCert(path string) (*x509.Certificate, error) {
 	}
 	if _, ok := cert.PublicKey.(*rsa.PublicKey); !ok {
 		return nil, fmt.Errorf("%s: the certificate's key is not RSA", path)
+	}
+	if now := d.cfg.Now(); now.After(cert.NotAfter) || now.Before(cert.NotBefore) {
+		d.log.Logf("warning: certificate %q of %s is not valid now (%s to %s): peers will refuse it",
+			certs.IDString(fsm.ID{Type: spec.IDDerASN1DN, Data: cert.RawSubject}), path,
+			cert.NotBefore.UTC().Format(time.DateTime), cert.NotAfter.UTC().Format(time.DateTime))
 	}
 	d.certs.AddCert(cert)
 	return cert, nil

@@ -156,6 +156,9 @@ func TestX509Refused(t *testing.T) {
 			if !strings.Contains(east.log.String(), tc.want) {
 				t.Errorf("east log lacks %q:\n%s", tc.want, east.log)
 			}
+			if expired := strings.Contains(west.log.String(), "is not valid now"); expired != (tc.leaf == f.expired) {
+				t.Errorf("west warned about its certificate's validity: %v\n%s", expired, west.log)
+			}
 			if st, _ := east.whack(t, "--status"); strings.Contains(st, "STATE_MAIN_R3") {
 				t.Errorf("east has an ISAKMP SA:\n%s", st)
 			}
