@@ -544,8 +544,9 @@ func hostileCases(t *testing.T) []hostileCase {
 			// A Transaction exchange with a 60 KB banner attribute.
 			attr := append([]byte{1, 0, 0, 0}, 0x70, 0x04, 0xea, 0x60)
 			attr = append(attr, bytes.Repeat([]byte("`reboot`;"), 60000/9)...)
+			attr = append(attr, bytes.Repeat([]byte{';'}, 60000-60000/9*9)...)
 			h.fromWest(s.seal(spec.ExchangeModeCfg, 0x7a7a, []payloads.Payload{&payloads.Unknown{PayloadType: spec.PayloadAttr, Data: attr}}, false))
-		}, want: `unsupported exchange type MODE_CFG|XAUTH/ModeCfg message|STATE_MAIN_R3: message does not decrypt to valid payloads`},
+		}, want: `unsupported exchange type MODE_CFG|STATE_MAIN_R3: message for STATE_MAIN_R3 has an unexpected payload`},
 		{name: "CVE-2011-3380-invalid-key-length", send: func(h *hostile) {
 			b, _ := h.mi1(func(sa *payloads.SA) {
 				setAttr(&sa.Proposals[0].Transforms[0], uint16(spec.OakleyKeyLength), 7)
@@ -724,7 +725,7 @@ func TestHostileUDP(t *testing.T) {
 			deadline := time.Now().Add(2 * time.Second)
 			for !re.MatchString(h.east.log.String()[mark:]) {
 				if time.Now().After(deadline) {
-					t.Fatalf("east's log does not say %q:\n%s", c.want, tail(h.east.log.String()[mark:], 40))
+					t.Fatalf("east's log does not say %q:\n%s\nwest:\n%s", c.want, tail(h.east.log.String()[mark:], 40), tail(h.west.log.String(), 5))
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
