@@ -245,3 +245,34 @@ func TestX509NoCRWithRawKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDNIDRawKeys: DN and KEY_ID identities without certificates: --id
+// "C=..., CN=..." and @#hex with raw RSA keys given by whack --keyid in the
+// same spelling; --listpubkeys prints the DN.
+func TestDNIDRawKeys(t *testing.T) {
+	f := getCertFixture(t)
+	for _, ids := range [][2]string{{westDN, eastDN}, {"@#0a0b0c", "@#0d0e0f"}} {
+		west := startDaemon(t, "127.0.0.1", ": RSA "+f.west.KeyFile+"\n", 100*time.Millisecond)
+		east := startDaemon(t, "127.0.0.2", ": RSA "+f.east.KeyFile+"\n", 100*time.Millisecond)
+		for _, d := range []*testDaemon{west, east} {
+			args := []string{"--name", "west-east", "--host", west.addr, "--ikeport", itoa(west.port), "--id", ids[0],
+				"--to", "--host", east.addr, "--ikeport", itoa(east.port), "--id", ids[1], "--rsasig", "--encrypt", "--keyingtries", "1"}
+			if out, code := d.whack(t, args...); code != 0 {
+				t.Fatalf("add: %d %s", code, out)
+			}
+		}
+		// The peer's public key under its ID (": RSA file" has no ID: ours).
+		west.whack(t, "--keyid", ids[1], "--pubkeyrsa", pubkeyArg(f.east.Key))
+		east.whack(t, "--keyid", ids[0], "--pubkeyrsa", pubkeyArg(f.west.Key))
+		out, code := west.whack(t, "--name", "west-east", "--initiate")
+		if code != 0 {
+			t.Fatalf("%v: %d\n%s\neast:\n%s", ids, code, out, east.log)
+		}
+		if !strings.Contains(east.log.String(), "authenticated peer '"+ids[0]+"' with a 2048-bit RSA signature") {
+			t.Errorf("east log:\n%s", east.log)
+		}
+		if l, _ := east.whack(t, "--listpubkeys"); !strings.Contains(l, ", '"+ids[0]+"'") {
+			t.Errorf("--listpubkeys:\n%s", l)
+		}
+	}
+}
