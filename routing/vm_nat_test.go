@@ -320,6 +320,9 @@ func vmNATGuest(t *testing.T) {
 	t.Logf("server's SA encapsulation port: %d after the second NAT change", third)
 	phase("the kernel's MAPPING report moved the SAs")
 	t.Logf("ip -n ns -s xfrm state:\n%s", run(t, "ip", "-n", "ns", "-s", "xfrm", "state"))
+
+	vmNATStrongSwan(t, bin, secrets, client, server, pingThrough)
+	phase("strongSwan (kernel backend) through the NAT, both roles")
 }
 
 // logLine returns the first line of log containing s, or "".
@@ -330,4 +333,198 @@ func logLine(log, s string) string {
 		}
 	}
 	return ""
+}
+
+// vmNATCharon runs strongSwan's charon (kernel backend: the VM's XFRM) in
+// namespace ns for the NAT test; it returns swanctl and a stop function.
+func vmNATCharon(t *testing.T, ns, local, remote, localTS, remoteTS, localID, remoteID string) (swanctl func(...string) (string, error), stop func()) {
+	t.Helper()
+	if _, err := os.Stat(charonPath); err != nil {
+		t.Fatalf("strongSwan: %s is not installed on the host, so the VM has none: %v", charonPath, err)
+	}
+	dir := "/run/goswan/ss-" + ns
+	os.MkdirAll(filepath.Join(dir, "swanctl"), 0o755)
+	conf := filepath.Join(dir, "strongswan.conf")
+	vici := "unix://" + filepath.Join(dir, "charon.vici")
+	write := func(name, text string) {
+		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(conf, fmt.Sprintf(`charon {
+    load = random nonce openssl aes sha1 sha2 md5 hmac gmp kdf pem pkcs1 pubkey kernel-netlink socket-default vici
+    port = 500
+    port_nat_t = 4500
+    retransmit_tries = 2
+    retransmit_timeout = 2.0
+    install_virtual_ip = no
+    filelog {
+        main {
+            path = %s/charon.log
+            append = no
+            flush_line = yes
+            default = 1
+            ike = 2
+            knl = 2
+        }
+    }
+    plugins {
+        vici {
+            socket = %s
+        }
+    }
+}
+swanctl {
+    load = random nonce openssl pem pkcs1 pubkey
+}
+`, dir, vici))
+	write(filepath.Join(dir, "swanctl", "swanctl.conf"), fmt.Sprintf(`connections {
+    nat {
+        version = 1
+        local_addrs = %s
+        remote_addrs = %s
+        proposals = aes128-sha1-modp2048
+        dpd_delay = 0
+        local {
+            auth = psk
+            id = %s
+        }
+        remote {
+            auth = psk
+            id = %s
+        }
+        children {
+            net {
+                local_ts = %s
+                remote_ts = %s
+                esp_proposals = aes128-sha1
+                mode = tunnel
+                start_action = none
+            }
+        }
+    }
+}
+secrets {
+    ike-psk {
+        id-a = %s
+        id-b = %s
+        secret = "%s"
+    }
+}
+`, local, remote, localID, remoteID, localTS, remoteTS, localID, remoteID, vmPSK))
+	swanctl = func(args ...string) (string, error) {
+		cmd := exec.Command("swanctl", append(args, "--uri", vici)...)
+		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+conf, "SWANCTL_DIR="+filepath.Join(dir, "swanctl"))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	log := &lockedBuffer{}
+	charon := exec.Command("ip", "netns", "exec", ns, "env", "STRONGSWAN_CONF="+conf, charonPath)
+	charon.Stdout, charon.Stderr = log, log
+	if err := charon.Start(); err != nil {
+		t.Fatalf("strongSwan: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- charon.Wait() }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		charon.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			charon.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "charon.log"))
+			t.Logf("charon in %s:\n%s\ncharon.log:\n%s", ns, log, b)
+		}
+	}
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "charon.vici")); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("strongSwan: charon exited: %v\n%s", err, log)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if i == 100 {
+			stop()
+			t.Fatalf("strongSwan: no vici socket after 10 s\n%s", log)
+		}
+	}
+	if out, err := swanctl("--load-all", "--noprompt"); err != nil {
+		stop()
+		t.Fatalf("swanctl --load-all: %v\n%s", err, out)
+	}
+	return swanctl, stop
+}
+
+// vmNATStrongSwan: our pluto behind the NAT against strongSwan's charon
+// (kernel backend) as the server, then charon behind the NAT against our
+// pluto as the server: a ping crosses the NAT as ESP in UDP each time,
+// counted by the UDP-encapsulated XFRM states of the strongSwan end.
+func vmNATStrongSwan(t *testing.T, bin, secrets string, client, server *vmPluto, pingThrough func(string)) {
+	t.Helper()
+	countEncap := func(who, ns string) {
+		t.Helper()
+		h := nsHandle(t, ns)
+		defer h.Delete()
+		states := encapStates(t, h)
+		if len(states) != 2 {
+			t.Errorf("%s: %d XFRM states in %s, want 2", who, len(states), ns)
+		}
+		for _, s := range states {
+			t.Logf("%s: SA %s->%s spi 0x%08x encap %v: %d packets", who, s.Src, s.Dst, uint32(s.Spi), s.Encap, s.Statistics.Packets)
+			if s.Encap == nil || s.Encap.Type != netlink.XFRM_ENCAP_ESPINUDP || s.Statistics.Packets < 3 {
+				t.Errorf("%s: SA 0x%08x is not ESP in UDP with >= 3 packets", who, uint32(s.Spi))
+			}
+		}
+	}
+	// Our client against charon as the server.
+	client.whack(t, "--name", "nat", "--terminate")
+	server.stop(t)
+	swanctl, stop := vmNATCharon(t, "ns", "203.0.113.2", "%any", "10.2.0.0/24", "10.1.0.0/24", "203.0.113.2", "198.51.100.2")
+	out, code := client.whack(t, "--name", "nat", "--initiate")
+	t.Logf("whack --initiate (against strongSwan as the server):\n%s", out)
+	if code != 0 || !strings.Contains(out, "i am NATed") {
+		stop()
+		t.Fatalf("initiate against strongSwan: exit %d", code)
+	}
+	pingThrough("ours (behind the NAT) to strongSwan")
+	countEncap("strongSwan server", "ns")
+	sas, _ := swanctl("--list-sas")
+	t.Logf("swanctl --list-sas:\n%s", sas)
+	if !strings.Contains(sas, "TUNNEL-in-UDP") {
+		t.Errorf("charon's CHILD_SA is not UDP-encapsulated")
+	}
+	client.whack(t, "--name", "nat", "--terminate")
+	stop()
+	client.stop(t)
+
+	// charon behind the NAT against our pluto as the server.
+	srv := startVMPlutoWith(t, bin, "ns", "203.0.113.2", secrets, "--nat_traversal")
+	defer srv.stop(t)
+	if out, code := srv.whack(t, "--name", "nat", "--host", "203.0.113.2", "--client", "10.2.0.0/24",
+		"--to", "--host", "203.0.113.1", "--id", "198.51.100.2", "--client", "10.1.0.0/24",
+		"--psk", "--encrypt", "--tunnel", "--ike", "aes128-sha1-modp2048", "--esp", "aes128-sha1"); code != 0 {
+		t.Fatalf("server conn: %d\n%s", code, out)
+	}
+	swanctl, stop = vmNATCharon(t, "nc", "198.51.100.2", "203.0.113.2", "10.1.0.0/24", "10.2.0.0/24", "198.51.100.2", "203.0.113.2")
+	defer stop()
+	if out, err := swanctl("--initiate", "--child", "net", "--timeout", "20"); err != nil {
+		t.Fatalf("swanctl --initiate: %v\n%s\nour server:\n%s", err, out, srv.log)
+	}
+	if !strings.Contains(srv.log.String(), "peer is NATed") {
+		t.Errorf("our server did not detect the NAT:\n%s", srv.log)
+	}
+	pingThrough("strongSwan (behind the NAT) to ours")
+	countEncap("our server", "ns")
+	countEncap("strongSwan client", "nc")
 }
