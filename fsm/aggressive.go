@@ -14,12 +14,22 @@ package fsm
 
 import (
 	"bytes"
+	"net/netip"
 
 	"goswan/fsm/proposal"
 	"goswan/oakley"
 	"goswan/payloads"
 	"goswan/spec"
 )
+
+// EarlySwitcher is implemented by an Env that can switch a responder to
+// another connection before any key is chosen (Aggressive Mode: the ID
+// comes first, in the clear), so that connection's own pre-shared key may
+// differ from the one the first connection would have used. Without it,
+// SwitchConn is asked, which keeps the key.
+type EarlySwitcher interface {
+	SwitchConnEarly(c *Conn, remote netip.AddrPort, peer ID) *Conn
+}
 
 // aggrOutI1 starts Aggressive Mode for c (pluto's aggr_outI1).
 func (m *Machine) aggrOutI1(c *Conn, whack any, try int, replacing bool) {

@@ -336,7 +336,12 @@ func (m *Machine) checkPeerID(st *State, id *payloads.ID) error {
 		if st.Initiator {
 			return notifyErr(spec.InvalidIDInformation, "we require peer to have ID '%s', but peer declares '%s'", want, got)
 		}
-		c := m.env.SwitchConn(st.Conn, st.Remote, got)
+		var c *Conn
+		if es, ok := m.env.(EarlySwitcher); ok && st.k != nil && st.k.set.SKEYID == nil {
+			c = es.SwitchConnEarly(st.Conn, st.Remote, got) // Aggressive Mode: no key chosen yet
+		} else {
+			c = m.env.SwitchConn(st.Conn, st.Remote, got)
+		}
 		if c == nil {
 			return notifyErr(spec.InvalidIDInformation, "no suitable connection for peer '%s' (%q requires '%s')", got, st.Conn.Name, want)
 		}

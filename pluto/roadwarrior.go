@@ -21,7 +21,8 @@ import (
 //
 //	192.0.2.2 %any : PSK "shared by all road warriors"
 //
-// Aggressive Mode and RSA signatures have no such limitation.
+// Aggressive Mode (SwitchConnEarly: no key is chosen when the ID arrives)
+// and RSA signatures have no such limitation.
 
 // instance returns (creating it the first time) the instance of template t
 // for a peer at remote.
@@ -91,9 +92,23 @@ func (d *Daemon) sortedInstances() []*Connection {
 // any ID), for the same authentication and, with pre-shared keys, the same
 // key as the one already used.
 func (d *Daemon) SwitchConn(cur *fsm.Conn, remote netip.AddrPort, peer fsm.ID) *fsm.Conn {
+	return d.switchConn(cur, remote, peer, true)
+}
+
+// SwitchConnEarly implements fsm.EarlySwitcher: in Aggressive Mode no key is
+// in use yet when the ID arrives, so the connection for that ID (which must
+// allow Aggressive Mode) may have a pre-shared key of its own.
+func (d *Daemon) SwitchConnEarly(cur *fsm.Conn, remote netip.AddrPort, peer fsm.ID) *fsm.Conn {
+	return d.switchConn(cur, remote, peer, false)
+}
+
+func (d *Daemon) switchConn(cur *fsm.Conn, remote netip.AddrPort, peer fsm.ID, keyChosen bool) *fsm.Conn {
 	for _, c := range d.switchCandidates(remote.Addr()) {
 		fc := &c.Conn
 		if !c.Oriented || fc == cur || fc.Name == cur.Name || fc.Local != cur.Local || fc.Auth != cur.Auth {
+			continue
+		}
+		if !keyChosen && !fc.AggrMode {
 			continue
 		}
 		if fc.Remote.Addr().IsValid() && fc.Remote.Addr() != remote.Addr() {
@@ -106,7 +121,7 @@ func (d *Daemon) SwitchConn(cur *fsm.Conn, remote netip.AddrPort, peer fsm.ID) *
 		if !want.Matches(peer) {
 			continue
 		}
-		if cur.Auth == fc.Auth && fc.Auth.Base() == 1 { // PSK: the key in use must be this one's too
+		if keyChosen && fc.Auth.Base() == 1 { // PSK: the key in use must be this one's too
 			used, ok1 := d.PSK(cur, fsm.AddrID(remote.Addr()))
 			other, ok2 := d.PSK(fc, peer)
 			if !ok1 || !ok2 || subtle.ConstantTimeCompare(used, other) != 1 {

@@ -118,3 +118,35 @@ func TestMyID(t *testing.T) {
 		t.Errorf("local ID %q", id)
 	}
 }
+
+// TestRoadWarriorAggressiveOwnKey: in Aggressive Mode the ID comes before
+// any key is chosen, so a Road Warrior may have a pre-shared key of its
+// own: the gateway switches from the %any template to @carol's connection
+// and uses carol's key (in Main Mode, TestRoadWarriors' @bob, it cannot).
+func TestRoadWarriorAggressiveOwnKey(t *testing.T) {
+	gw := startDaemon(t, "127.0.0.2", "127.0.0.2 %any : PSK \"shared\"\n127.0.0.2 @carol : PSK \"carol's own\"\n", 100*time.Millisecond)
+	common := []string{"--psk", "--encrypt", "--tunnel", "--aggrmode", "--ike", "aes128-sha1-modp2048"}
+	for _, c := range [][]string{
+		{"--name", "a-rw", "--host", "127.0.0.2", "--ikeport", itoa(gw.port), "--client", "10.2.0.0/24", "--to", "--host", "%any"},
+		{"--name", "z-carol", "--host", "127.0.0.2", "--ikeport", itoa(gw.port), "--client", "10.2.0.0/24", "--to", "--host", "%any", "--id", "@carol"},
+	} {
+		if out, code := gw.whack(t, append(c, common...)...); code != 0 {
+			t.Fatalf("add: %d %s", code, out)
+		}
+	}
+	rw := startDaemon(t, "127.0.0.8", "@carol 127.0.0.2 : PSK \"carol's own\"\n", 100*time.Millisecond)
+	args := append([]string{"--name", "home", "--host", "127.0.0.8", "--ikeport", itoa(rw.port), "--id", "@carol",
+		"--to", "--host", "127.0.0.2", "--ikeport", itoa(gw.port), "--client", "10.2.0.0/24", "--keyingtries", "1"}, common...)
+	if out, code := rw.whack(t, args...); code != 0 {
+		t.Fatalf("add: %d %s", code, out)
+	}
+	if out, code := rw.whack(t, "--name", "home", "--initiate"); code != 0 {
+		t.Fatalf("carol: exit %d\n%s\ngateway:\n%s", code, out, gw.log)
+	}
+	if !strings.Contains(gw.log.String(), `switched from "a-rw" to "z-carol" for peer ID '@carol'`) {
+		t.Errorf("no switch in the gateway log:\n%s", gw.log)
+	}
+	if st, _ := gw.whack(t, "--status"); !regexp.MustCompile(`"z-carol"\[\d+\] 127\.0\.0\.8: [^\n]*; erouted`).MatchString(st) {
+		t.Errorf("carol's IPsec SA is not on z-carol:\n%s", st)
+	}
+}
