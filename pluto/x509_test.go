@@ -276,3 +276,33 @@ func TestDNIDRawKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestX509PeerCA: --ca on the peer's end is the CA its certificate must be
+// from (and what our CR names): the Test CA passes, another loaded-or-not
+// CA name refuses west's certificate.
+func TestX509PeerCA(t *testing.T) {
+	f := getCertFixture(t)
+	for _, x := range []struct {
+		ca string
+		ok bool
+	}{{"C=US, O=Test, CN=Test CA", true}, {"C=US, O=Rogue, CN=Rogue CA", false}} {
+		west, east := certPair(t, f, f.west, westDN)
+		east.whack(t, "--name", "west-east", "--delete")
+		args := []string{"--name", "west-east", "--host", west.addr, "--ikeport", itoa(west.port), "--client", "10.1.0.0/24",
+			"--id", westDN, "--ca", x.ca, "--to", "--host", east.addr, "--ikeport", itoa(east.port), "--client", "10.2.0.0/24",
+			"--id", eastDN, "--cert", f.east.CertFile, "--rsasig", "--encrypt", "--tunnel"}
+		if out, code := east.whack(t, args...); code != 0 {
+			t.Fatalf("east add: %d %s", code, out)
+		}
+		out, code := west.whack(t, "--name", "west-east", "--initiate")
+		if (code == 0) != x.ok {
+			t.Fatalf("--ca %s: exit %d\n%s\neast:\n%s", x.ca, code, out, east.log)
+		}
+		if !x.ok && !strings.Contains(east.log.String(), `is not issued by --ca "C=US, O=Rogue, CN=Rogue CA"`) {
+			t.Errorf("east log:\n%s", east.log)
+		}
+		if st, _ := east.whack(t, "--status"); !strings.Contains(st, "...'"+x.ca+"'") {
+			t.Errorf("east status lacks the peer's CA:\n%s", st)
+		}
+	}
+}
