@@ -97,6 +97,9 @@ func aggrInI1OutR1(m *Machine, st *State, md *Digest) error {
 	if err := m.deriveSKEYID(st, st.PeerID); err != nil {
 		return err
 	}
+	if st.Auth.Base() == spec.AuthRSASig && !m.allowUnauthSign(st, md) {
+		return &NotifyError{Reason: "signature budget for unauthenticated peers exhausted", Logged: true}
+	}
 	k := st.k
 	ours := m.localIDPayload(st)
 	hash := oakley.HashR(k.prf, k.set.SKEYID, k.gxi, k.gxr, st.ICookie[:], st.RCookie[:], k.saiB, ours.Body())

@@ -30,6 +30,8 @@ type NotifyError struct {
 	Reason string
 	// Fatal deletes the state, telling the peer (an XAUTH failure).
 	Fatal bool
+	// Logged: the reason has been logged already (throttled, for floods).
+	Logged bool
 }
 
 func (e *NotifyError) Error() string { return e.Reason }
@@ -440,7 +442,9 @@ func (m *Machine) reject(st *State, md *Digest, row *Row, err error) {
 	if !errors.As(err, &ne) {
 		ne = &NotifyError{Notify: spec.PayloadMalformed, Reason: err.Error()}
 	}
-	m.log(st, 3, "%s: %s", st.Kind, ne.Reason)
+	if !ne.Logged {
+		m.log(st, 3, "%s: %s", st.Kind, ne.Reason)
+	}
 	if ne.Notify != spec.NotifyNone {
 		switch {
 		case st.Kind.IsQuick() && st.Parent != nil:

@@ -11,6 +11,10 @@ package fsm
 //   - a state that has seen only the first message (MAIN_R1, AGGR_R1: the
 //     peer has not shown it receives at its address) is discarded after
 //     Config.FirstResponseTimeout, and never retransmitted (CVE-2016-5361);
+//   - signatures for peers that have not authenticated (an Aggressive Mode
+//     responder's SIG_R, 1-2 ms of RSA each) come from one global token
+//     bucket (Config.UnauthSignRate), so spoofed first messages from any
+//     number of addresses cannot spend more than that on the event loop;
 //   - Diffie-Hellman work can run off the machine's goroutine when the Env
 //     implements Offloader: the state is busy meanwhile (its packets are
 //     dropped, as pluto drops them "while calculating") and the result is
@@ -63,7 +67,11 @@ type rateLimiter struct {
 // allow takes a token from from's bucket (rate per second, burst 2*rate).
 func (r *rateLimiter) allow(from netip.Addr, rate int, now time.Time) bool {
 	a := from.As16()
-	b := &r.buckets[maphash.Bytes(r.seed, a[:])%rateBuckets]
+	return r.buckets[maphash.Bytes(r.seed, a[:])%rateBuckets].take(rate, now)
+}
+
+// take takes a token from b, refilled at rate per second up to 2*rate.
+func (b *bucket) take(rate int, now time.Time) bool {
 	burst := float64(2 * rate)
 	if b.last.IsZero() {
 		b.tokens = burst
@@ -261,4 +269,17 @@ func (m *Machine) sharedSecret(st *State, peerPub []byte) ([]byte, error) {
 		return gxy, nil
 	}
 	return k.dh.SharedSecret(peerPub)
+}
+
+// allowUnauthSign takes a token for one signature made for a peer that has
+// not authenticated itself yet (Config.UnauthSignRate per second, burst
+// twice that; 0: no limit), logging (throttled) when there is none.
+func (m *Machine) allowUnauthSign(st *State, md *Digest) bool {
+	r := m.cfg.UnauthSignRate
+	if r <= 0 || m.signBucket.take(r, m.now) {
+		return true
+	}
+	m.logDrop("signrate", md.From, "dropping %s message from %s: more than %d signatures per second for unauthenticated peers",
+		st.Kind, md.From, r)
+	return false
 }

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"crypto/rsa"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -427,4 +428,56 @@ func TestQuickModeKeyingAttempts(t *testing.T) {
 			checkIndexes(t, east.m)
 		})
 	}
+}
+
+// TestUnauthSignRate: an Aggressive Mode responder with RSA signatures signs
+// its first reply for a peer that has not authenticated; spoofed first
+// messages from many addresses (past the per-source limit) get at most the
+// global signature budget, the drops are logged once a second with their
+// count, and the budget refills.
+func TestUnauthSignRate(t *testing.T) {
+	o := pairOpts{ike: "aes128-sha1-modp2048"}
+	n, west, east := floodPair(t, o, func(c *Config) { c.UnauthSignRate, c.NewExchangeRate, c.MaxHalfOpen = 5, 0, 0 })
+	wk, ek := testRSAKeys(t)
+	west.rsaKey, west.peerKeys = wk, []*rsa.PublicKey{&ek.PublicKey}
+	east.rsaKey, east.peerKeys = ek, []*rsa.PublicKey{&wk.PublicKey}
+	for _, e := range []*testEnv{west, east} {
+		for _, c := range e.conns {
+			c.AggrMode = true
+			c.Auth, c.P1.Auth = spec.AuthRSASig, spec.AuthRSASig
+		}
+	}
+	// The %any connection accepts @west from any address.
+	west.conns[0].LocalID = ID{Type: spec.IDFQDN, Data: []byte("west")}
+	for _, c := range east.conns {
+		c.RemoteID = west.conns[0].LocalID
+	}
+	west.m.Initiate(n.now, west.conns[0], nil)
+	if len(n.queue) != 1 {
+		t.Fatal("no AI1")
+	}
+	ai1 := n.queue[0].b
+	n.queue = nil
+	for i := range 40 {
+		b, from := spoofed(ai1, i)
+		east.m.HandlePacket(n.now, b, from, eastAddr)
+	}
+	if c := countStates(east.m, nil); c != 10 {
+		t.Errorf("burst: %d responder states signed, want 10 (twice the rate): %s\n%s", c, stateSummary(east.m), east.allLines())
+	}
+	if c := east.countLines(3, "more than 5 signatures per second for unauthenticated peers"); c != 1 {
+		t.Errorf("%d drop lines, want one (throttled):\n%s", c, east.allLines())
+	}
+	n.now = n.now.Add(time.Second)
+	for i := 100; i < 140; i++ {
+		b, from := spoofed(ai1, i)
+		east.m.HandlePacket(n.now, b, from, eastAddr)
+	}
+	if c := countStates(east.m, nil); c != 15 {
+		t.Errorf("after a second: %d states, want 15", c)
+	}
+	if !east.anyLine("(and 29 more like it since") {
+		t.Errorf("suppressed drops not counted:\n%s", east.allLines())
+	}
+	checkIndexes(t, east.m)
 }

@@ -222,6 +222,10 @@ type Config struct {
 	MaxHalfOpen          int
 	NewExchangeRate      int
 	FirstResponseTimeout time.Duration
+	// UnauthSignRate is how many RSA signatures per second the machine
+	// makes for peers not yet authenticated (an Aggressive Mode responder
+	// signs its first reply), burst twice that; 0: no limit.
+	UnauthSignRate int
 }
 
 // DefaultConfig is pluto's: 10 s, 20 s, 40 s retransmissions, lifetimes at
@@ -236,6 +240,7 @@ var DefaultConfig = Config{
 	MaxHalfOpen:          10000,
 	NewExchangeRate:      50,
 	FirstResponseTimeout: 30 * time.Second,
+	UnauthSignRate:       100,
 }
 
 // State is a state object: one ISAKMP SA or one Quick Mode negotiation.
@@ -420,7 +425,9 @@ type Machine struct {
 	halfOpen int
 	young    *list.List // responder states that have seen only a first message, oldest first
 	limiter  *rateLimiter
-	drops    map[string]*throttle
+	// signBucket is the global budget of Config.UnauthSignRate.
+	signBucket bucket
+	drops      map[string]*throttle
 }
 
 type msgKey struct {

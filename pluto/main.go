@@ -55,6 +55,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		metrics     = fs.String("metrics", "", "serve Prometheus metrics at http://HOST:PORT/metrics (goswan extension)")
 		maxHalfOpen = fs.Int("max-halfopen", fsm.DefaultConfig.MaxHalfOpen, "most unauthenticated responder ISAKMP SAs; beyond it the oldest unanswered one is dropped (0: no limit; goswan extension)")
 		newRate     = fs.Int("new-exchange-rate", fsm.DefaultConfig.NewExchangeRate, "first Main/Aggressive Mode messages accepted per second from one address, burst twice that (0: no limit; goswan extension)")
+		signRate    = fs.Int("unauth-sign-rate", fsm.DefaultConfig.UnauthSignRate, "RSA signatures per second for peers not yet authenticated (Aggressive Mode responder), all sources together, burst twice that (0: no limit; goswan extension)")
 		dhWorkers   = fs.Int("dh-workers", 0, "Diffie-Hellman worker goroutines (0: one per CPU; goswan extension)")
 		natt        = fs.Bool("nat_traversal", false, "NAT traversal (RFC 3947 and drafts 02/03): listen on UDP 4500 too")
 		keepAlive   = fs.Int("keep_alive", int(DefaultKeepAlive/time.Second), "seconds between NAT-keepalives")
@@ -104,11 +105,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// A first-message-only state waits for one lost MR1 to be recovered
 	// (the initiator resends MI1 after one interval, then two).
 	cfg.Machine.FirstResponseTimeout = *retransmit * 3
-	if *maxHalfOpen < 0 || *newRate < 0 || *dhWorkers < 0 {
-		fmt.Fprintf(stderr, "pluto: --max-halfopen, --new-exchange-rate and --dh-workers must not be negative\n")
+	if *maxHalfOpen < 0 || *newRate < 0 || *dhWorkers < 0 || *signRate < 0 {
+		fmt.Fprintf(stderr, "pluto: --max-halfopen, --new-exchange-rate, --unauth-sign-rate and --dh-workers must not be negative\n")
 		return 1
 	}
 	cfg.Machine.MaxHalfOpen, cfg.Machine.NewExchangeRate, cfg.DHWorkers = *maxHalfOpen, *newRate, *dhWorkers
+	cfg.Machine.UnauthSignRate = *signRate
 	for _, l := range listen {
 		a, err := netip.ParseAddr(l)
 		if err != nil {

@@ -23,8 +23,8 @@ func (d *Daemon) status(w *whackConn) {
 	out("debug %s", d.cfg.Debug)
 	out("kernel %s", d.kernel.Name())
 	out("%s", d.nattStatus())
-	out("half-open ISAKMP SAs: %d (limit %d); first messages per source address: %d/s; Diffie-Hellman workers: %d",
-		d.m.HalfOpen(), d.cfg.Machine.MaxHalfOpen, d.cfg.Machine.NewExchangeRate, d.dhWorkers)
+	out("half-open ISAKMP SAs: %d (limit %d); first messages per source address: %d/s; signatures for unauthenticated peers: %d/s; Diffie-Hellman workers: %d",
+		d.m.HalfOpen(), d.cfg.Machine.MaxHalfOpen, d.cfg.Machine.NewExchangeRate, d.cfg.Machine.UnauthSignRate, d.dhWorkers)
 	out(" ")
 	states := d.m.States()
 	newest := newestByConn(states)

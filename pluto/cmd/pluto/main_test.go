@@ -132,4 +132,9 @@ func TestUsage(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Errorf("--bogus: %v %q", err, out)
 	}
+	// A negative flood limit is refused, naming the option.
+	out, err = exec.Command(bin, "--nofork", "--unauth-sign-rate", "-1").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "--unauth-sign-rate") {
+		t.Errorf("--unauth-sign-rate -1: %v %q", err, out)
+	}
 }
