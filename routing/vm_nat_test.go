@@ -339,46 +339,7 @@ func logLine(log, s string) string {
 // namespace ns for the NAT test; it returns swanctl and a stop function.
 func vmNATCharon(t *testing.T, ns, local, remote, localTS, remoteTS, localID, remoteID string) (swanctl func(...string) (string, error), stop func()) {
 	t.Helper()
-	if _, err := os.Stat(charonPath); err != nil {
-		t.Fatalf("strongSwan: %s is not installed on the host, so the VM has none: %v", charonPath, err)
-	}
-	dir := "/run/goswan/ss-" + ns
-	os.MkdirAll(filepath.Join(dir, "swanctl"), 0o755)
-	conf := filepath.Join(dir, "strongswan.conf")
-	vici := "unix://" + filepath.Join(dir, "charon.vici")
-	write := func(name, text string) {
-		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(conf, fmt.Sprintf(`charon {
-    load = random nonce openssl aes sha1 sha2 md5 hmac gmp kdf pem pkcs1 pubkey kernel-netlink socket-default vici
-    port = 500
-    port_nat_t = 4500
-    retransmit_tries = 2
-    retransmit_timeout = 2.0
-    install_virtual_ip = no
-    filelog {
-        main {
-            path = %s/charon.log
-            append = no
-            flush_line = yes
-            default = 1
-            ike = 2
-            knl = 2
-        }
-    }
-    plugins {
-        vici {
-            socket = %s
-        }
-    }
-}
-swanctl {
-    load = random nonce openssl pem pkcs1 pubkey
-}
-`, dir, vici))
-	write(filepath.Join(dir, "swanctl", "swanctl.conf"), fmt.Sprintf(`connections {
+	return vmCharon(t, ns, "/run/goswan/ss-"+ns, fmt.Sprintf(`connections {
     nat {
         version = 1
         local_addrs = %s
@@ -412,58 +373,6 @@ secrets {
     }
 }
 `, local, remote, localID, remoteID, localTS, remoteTS, localID, remoteID, vmPSK))
-	swanctl = func(args ...string) (string, error) {
-		cmd := exec.Command("swanctl", append(args, "--uri", vici)...)
-		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+conf, "SWANCTL_DIR="+filepath.Join(dir, "swanctl"))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	log := &lockedBuffer{}
-	charon := exec.Command("ip", "netns", "exec", ns, "env", "STRONGSWAN_CONF="+conf, charonPath)
-	charon.Stdout, charon.Stderr = log, log
-	if err := charon.Start(); err != nil {
-		t.Fatalf("strongSwan: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- charon.Wait() }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		charon.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			charon.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "charon.log"))
-			t.Logf("charon in %s:\n%s\ncharon.log:\n%s", ns, log, b)
-		}
-	}
-	for i := 0; ; i++ {
-		if _, err := os.Stat(filepath.Join(dir, "charon.vici")); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("strongSwan: charon exited: %v\n%s", err, log)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if i == 100 {
-			stop()
-			t.Fatalf("strongSwan: no vici socket after 10 s\n%s", log)
-		}
-	}
-	if out, err := swanctl("--load-all", "--noprompt"); err != nil {
-		stop()
-		t.Fatalf("swanctl --load-all: %v\n%s", err, out)
-	}
-	return swanctl, stop
 }
 
 // vmNATStrongSwan: our pluto behind the NAT against strongSwan's charon

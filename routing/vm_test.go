@@ -686,53 +686,7 @@ const charonPath = "/usr/lib/ipsec/charon"
 // IPComp+ESP; last our pluto initiates with --compress.
 func vmStrongSwan(t *testing.T, bin, secrets string, hs map[string]*netlink.Handle, conn []string) {
 	t.Helper()
-	if _, err := os.Stat(charonPath); err != nil {
-		t.Errorf("strongSwan: %s is not installed on the host, so the VM has none: %v", charonPath, err)
-		return
-	}
-	if _, err := exec.LookPath("swanctl"); err != nil {
-		t.Errorf("strongSwan: swanctl: %v", err)
-		return
-	}
-	dir := "/run/goswan/ss"
-	os.MkdirAll(filepath.Join(dir, "swanctl"), 0o755)
-	conf := filepath.Join(dir, "strongswan.conf")
-	vici := "unix://" + filepath.Join(dir, "charon.vici")
-	mustWrite := func(name, text string) {
-		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustWrite(conf, fmt.Sprintf(`charon {
-    load = random nonce openssl aes sha1 sha2 md5 hmac gmp kdf pem pkcs1 pubkey kernel-netlink socket-default vici
-    port = 500
-    port_nat_t = 4500
-    retransmit_tries = 2
-    retransmit_timeout = 2.0
-    install_virtual_ip = no
-    filelog {
-        main {
-            path = %s/charon.log
-            append = no
-            flush_line = yes
-            default = 1
-            ike = 2
-            knl = 2
-            chd = 2
-            cfg = 1
-        }
-    }
-    plugins {
-        vici {
-            socket = %s
-        }
-    }
-}
-swanctl {
-    load = random nonce openssl pem pkcs1 pubkey
-}
-`, dir, vici))
-	mustWrite(filepath.Join(dir, "swanctl", "swanctl.conf"), fmt.Sprintf(`connections {
+	swanctl, stop := vmCharon(t, "east", "/run/goswan/ss", fmt.Sprintf(`connections {
     west-east {
         version = 1
         local_addrs = 192.0.2.2
@@ -768,50 +722,7 @@ secrets {
     }
 }
 `, vmPSK))
-	swanctl := func(args ...string) (string, error) {
-		cmd := exec.Command("swanctl", append(args, "--uri", vici)...)
-		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+conf, "SWANCTL_DIR="+filepath.Join(dir, "swanctl"))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	charonLog := &lockedBuffer{}
-	charon := exec.Command("ip", "netns", "exec", "east", "env", "STRONGSWAN_CONF="+conf, charonPath)
-	charon.Stdout, charon.Stderr = charonLog, charonLog
-	if err := charon.Start(); err != nil {
-		t.Fatalf("strongSwan: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- charon.Wait() }()
-	defer func() {
-		charon.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			charon.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "charon.log"))
-			t.Logf("charon output:\n%s\ncharon.log:\n%s", charonLog, b)
-		}
-	}()
-	for i := 0; ; i++ {
-		if _, err := os.Stat(filepath.Join(dir, "charon.vici")); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("strongSwan: charon exited: %v\n%s", err, charonLog)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if i == 100 {
-			t.Fatalf("strongSwan: no vici socket after 10 s\n%s", charonLog)
-		}
-	}
-	if out, err := swanctl("--load-all", "--noprompt"); err != nil {
-		t.Fatalf("swanctl --load-all: %v\n%s", err, out)
-	}
+	defer stop()
 	t.Logf("strongSwan: %s", strings.TrimSpace(run(t, charonPath, "--version")))
 
 	west := startVMPluto(t, bin, "west", "192.0.2.1", secrets)
@@ -892,6 +803,110 @@ secrets {
 	vmIPComp(t, hs)
 	west.whack(t, "--name", "west-east", "--terminate")
 	waitEmpty(t, "strongSwan: after terminating the IPComp SA", map[string]*netlink.Handle{"west": hs["west"], "east": hs["east"]})
+}
+
+// vmCharon runs strongSwan's charon (kernel backend: the VM's XFRM) in
+// namespace ns with its files in dir and the given swanctl.conf loaded; it
+// returns swanctl and a stop function (which logs charon's output when the
+// test failed).
+func vmCharon(t *testing.T, ns, dir, swanctlConf string) (swanctl func(...string) (string, error), stop func()) {
+	t.Helper()
+	if _, err := os.Stat(charonPath); err != nil {
+		t.Fatalf("strongSwan: %s is not installed on the host, so the VM has none: %v", charonPath, err)
+	}
+	if _, err := exec.LookPath("swanctl"); err != nil {
+		t.Fatalf("strongSwan: swanctl: %v", err)
+	}
+	os.MkdirAll(filepath.Join(dir, "swanctl"), 0o755)
+	conf := filepath.Join(dir, "strongswan.conf")
+	vici := "unix://" + filepath.Join(dir, "charon.vici")
+	write := func(name, text string) {
+		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(conf, fmt.Sprintf(`charon {
+    load = random nonce openssl aes sha1 sha2 md5 hmac gmp kdf pem pkcs1 pubkey kernel-netlink socket-default vici
+    port = 500
+    port_nat_t = 4500
+    retransmit_tries = 2
+    retransmit_timeout = 2.0
+    install_virtual_ip = no
+    filelog {
+        main {
+            path = %s/charon.log
+            append = no
+            flush_line = yes
+            default = 1
+            ike = 2
+            knl = 2
+            chd = 2
+            cfg = 1
+        }
+    }
+    plugins {
+        vici {
+            socket = %s
+        }
+    }
+}
+swanctl {
+    load = random nonce openssl pem pkcs1 pubkey
+}
+`, dir, vici))
+	write(filepath.Join(dir, "swanctl", "swanctl.conf"), swanctlConf)
+	swanctl = func(args ...string) (string, error) {
+		cmd := exec.Command("swanctl", append(args, "--uri", vici)...)
+		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+conf, "SWANCTL_DIR="+filepath.Join(dir, "swanctl"))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	log := &lockedBuffer{}
+	charon := exec.Command("ip", "netns", "exec", ns, "env", "STRONGSWAN_CONF="+conf, charonPath)
+	charon.Stdout, charon.Stderr = log, log
+	if err := charon.Start(); err != nil {
+		t.Fatalf("strongSwan: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- charon.Wait() }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		charon.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			charon.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "charon.log"))
+			t.Logf("charon in %s:\n%s\ncharon.log:\n%s", ns, log, b)
+		}
+	}
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "charon.vici")); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("strongSwan: charon exited: %v\n%s", err, log)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if i == 100 {
+			stop()
+			t.Fatalf("strongSwan: no vici socket after 10 s\n%s", log)
+		}
+	}
+	if out, err := swanctl("--load-all", "--noprompt"); err != nil {
+		stop()
+		t.Fatalf("swanctl --load-all: %v\n%s", err, out)
+	}
+	return swanctl, stop
 }
 
 func lastLine(s string) string {

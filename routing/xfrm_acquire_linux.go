@@ -83,27 +83,32 @@ func (x *XFRM) WatchAcquire(f func(Acquire)) error {
 		return fmt.Errorf("kernel: cannot listen for ACQUIRE: %s", explain(err, ""))
 	}
 	x.acqSock = s
-	go func() {
-		for {
-			msgs, from, err := s.Receive()
-			if err != nil {
-				if err == unix.EAGAIN || err == unix.EINTR || err == unix.ENOBUFS {
-					continue
-				}
-				return // closed
-			}
-			if from.Pid != nl.PidKernel {
+	go receiveKernel(s, nl.XFRM_MSG_ACQUIRE, func(b []byte) {
+		if a, err := parseAcquire(b); err == nil {
+			f(a)
+		}
+	})
+	return nil
+}
+
+// receiveKernel hands the body of every message of type typ that the
+// kernel sends on the subscribed socket s to f, until s is closed.
+func receiveKernel(s *nl.NetlinkSocket, typ uint16, f func([]byte)) {
+	for {
+		msgs, from, err := s.Receive()
+		if err != nil {
+			if err == unix.EAGAIN || err == unix.EINTR || err == unix.ENOBUFS {
 				continue
 			}
-			for _, m := range msgs {
-				if m.Header.Type != nl.XFRM_MSG_ACQUIRE {
-					continue
-				}
-				if a, err := parseAcquire(m.Data); err == nil {
-					f(a)
-				}
+			return // closed
+		}
+		if from.Pid != nl.PidKernel {
+			continue
+		}
+		for _, m := range msgs {
+			if m.Header.Type == typ {
+				f(m.Data)
 			}
 		}
-	}()
-	return nil
+	}
 }

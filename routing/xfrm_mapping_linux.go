@@ -54,28 +54,11 @@ func (x *XFRM) WatchMapping(f func(Mapping)) (io.Closer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel: cannot listen for NAT mapping changes: %s", explain(err, ""))
 	}
-	go func() {
-		for {
-			msgs, from, err := s.Receive()
-			if err != nil {
-				if err == unix.EAGAIN || err == unix.EINTR || err == unix.ENOBUFS {
-					continue
-				}
-				return // closed
-			}
-			if from.Pid != nl.PidKernel {
-				continue
-			}
-			for _, m := range msgs {
-				if m.Header.Type != nl.XFRM_MSG_MAPPING {
-					continue
-				}
-				if mp, err := parseMapping(m.Data); err == nil {
-					f(mp)
-				}
-			}
+	go receiveKernel(s, nl.XFRM_MSG_MAPPING, func(b []byte) {
+		if mp, err := parseMapping(b); err == nil {
+			f(mp)
 		}
-	}()
+	})
 	return socketCloser{s}, nil
 }
 
