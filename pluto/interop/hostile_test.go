@@ -328,6 +328,16 @@ func TestInteropLoss(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("nft: %v %s", err, out)
 			}
+			defer exec.Command("ip", "netns", "exec", s.ourNS, "nft", "delete", "table", "inet", "gswloss").Run()
+			// The peer has its SA pair when it has established it: a
+			// libreswan responder installs the outbound half only when QI3
+			// arrives, which may take its QR1 retransmissions under loss.
+			peerEstablished := func(raw string) bool {
+				if peer == "lsw" {
+					return strings.Contains(raw, "STATE_QUICK_R2 (IPsec SA established)")
+				}
+				return strings.Contains(raw, "INSTALLED")
+			}
 			start := time.Now()
 			go s.us.whack("--name", "west-east", "--initiate")
 			var ours, theirs string
@@ -335,7 +345,7 @@ func TestInteropLoss(t *testing.T) {
 				ours, _ = s.us.whack("--status")
 				in, _, raw := s.peerSPIs()
 				theirs = raw
-				if strings.Contains(ours, "STATE_QUICK_I2") && in != "" {
+				if strings.Contains(ours, "STATE_QUICK_I2") && in != "" && peerEstablished(raw) {
 					break
 				}
 				if time.Now().After(deadline) {
