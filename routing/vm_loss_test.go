@@ -10,8 +10,9 @@ package routing
 // SA pair (whack --status and the kernel's XFRM states agree, same SPIs at
 // both ends, 3 policies and a route per connection), traffic goes through
 // each tunnel under the loss, and every tunnel carries a clean ping once
-// netem is removed. With GOSWAN_VM_LOSS_STRONGSWAN=1, the same against
-// strongSwan's charon (kernel backend) in east, in both roles.
+// netem is removed. Then strongSwan's charon (kernel backend) in east
+// initiates four children under the same loss to our pluto (the other role
+// on request: see vmLossStrongSwan).
 
 import (
 	"context"
@@ -368,23 +369,22 @@ func vmLossGuest(t *testing.T) {
 	waitEmpty(t, "after SIGTERM", hs)
 	phase("both plutos stopped, nothing left")
 
-	if os.Getenv("GOSWAN_VM_LOSS_STRONGSWAN") != "1" {
-		t.Logf("strongSwan part not run (GOSWAN_VM_LOSS_STRONGSWAN=1 runs it): it fails about one run in four on charon's side (see vmLossStrongSwan)")
-		return
-	}
 	vmLossStrongSwan(t, bin, secrets, hs, connArgs, netemOn, netemOff)
-	phase("strongSwan (kernel backend) under the loss: charon initiating 4 children, then our pluto initiating 4 at once")
+	phase("strongSwan (kernel backend) under the loss: charon initiating 4 children")
 }
 
-// vmLossStrongSwan (GOSWAN_VM_LOSS_STRONGSWAN=1): charon in east initiates
-// its four children under the loss (one after another) and our pluto in
-// west responds; then our pluto initiates four connections at once and
-// charon responds. Each child must end with one SA pair at both ends.
-// Not run by default: in 2 runs of 6 charon failed it. As the initiator
-// it cannot resend a lost QI2 once its next Quick Mode began (below); as
-// the responder it once closed 3 of 4 established children (and their
-// IKE_SAs) with Deletes right after the 4th came up, with our 4 ISAKMP
-// SAs (one per connection) established in parallel — cause not found.
+// vmLossStrongSwan: charon in east initiates its four children under the
+// loss (one after another) and our pluto in west responds; each child must
+// end with one SA pair at both ends. With GOSWAN_VM_LOSS_CHARON_RESPONDS=1,
+// then our pluto initiates four connections at once and charon responds:
+// not run by default, it failed in 4 runs of 6. Our pluto negotiates one
+// ISAKMP SA per connection (4 Main Modes at once, more with restarted
+// keying attempts); charon takes each new one with the same identities
+// for a reauthentication, moves the children into it and deletes the
+// older IKE_SAs, at times with children, and those Deletes (never
+// acknowledged in IKEv1) are lost at 30%: children stay up on our side
+// only. (Openswan's pluto would queue the other connections' Quick Modes
+// on the first Phase 1 to the same peer; ours does not.)
 func vmLossStrongSwan(t *testing.T, bin, secrets string, hs map[string]*netlink.Handle, connArgs func(int) []string, netemOn, netemOff func()) {
 	t.Helper()
 	if _, err := os.Stat(charonPath); err != nil {
@@ -543,7 +543,10 @@ secrets {
 	// Quick Mode (then it sends the wrong one, later fails to decrypt: the
 	// child stays half up on our side). Hence its children one after
 	// another, with a window each.
-	roles := []string{"strongSwan", "pluto"}
+	roles := []string{"strongSwan"}
+	if os.Getenv("GOSWAN_VM_LOSS_CHARON_RESPONDS") == "1" {
+		roles = append(roles, "pluto")
+	}
 	for _, role := range roles {
 		if west != nil {
 			west.stop(t)
@@ -636,7 +639,7 @@ secrets {
 			}
 		}
 		ours := west.log.String()[logBefore:]
-		t.Logf("loss (%s initiating, against strongSwan; our --retransmit-interval %s): %d children established in %.2fs; charon retransmissions %d (first messages it ignored at its per-IP half-open limit %d), ours %d, keying attempts restarted %d, duplicates we answered %d; IKE SAs in charon %d, CHILD_SAs %d, ESP SAs west %d, east %d (larval SPIs of abandoned attempts west %d, east %d)",
+		t.Logf("loss (strongSwan run, %s initiating; our --retransmit-interval %s): %d children established in %.2fs; charon retransmissions %d (first messages it ignored at its per-IP half-open limit %d), ours %d, keying attempts restarted %d, duplicates we answered %d; IKE SAs in charon %d, CHILD_SAs %d, ESP SAs west %d, east %d (larval SPIs of abandoned attempts west %d, east %d)",
 			role, interval[role], vmLossConns, established.Seconds(), strings.Count(readLog(), "sending retransmit")-charonBefore,
 			strings.Count(readLog(), "half-open IKE_SA limit")-blockedBefore, strings.Count(ours, "retransmission;"),
 			strings.Count(ours, "starting keying attempt"), strings.Count(ours, "retransmitting in response to duplicate packet"),
