@@ -15,7 +15,6 @@ package routing
 // on request: see vmLossStrongSwan).
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -42,59 +41,7 @@ func TestVMPlutoLoss(t *testing.T) {
 		vmLossGuest(t)
 		return
 	}
-	if os.Getenv("GOSWAN_VM") != "1" {
-		t.Skip("vm: set GOSWAN_VM=1 to run negotiations under netem loss and reordering in the VM (root; boots qemu via ../shared/vm/vmrun)")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("vm: needs root (qemu, network namespaces)")
-	}
-	if _, err := exec.LookPath("tc"); err != nil {
-		t.Fatal("vm: tc (iproute2) is not installed on the host, so the VM has none")
-	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vmrun := filepath.Join(root, "..", "shared", "vm", "vmrun")
-	if _, err := os.Stat(vmrun); err != nil {
-		t.Skipf("vm: %s not found", vmrun)
-	}
-	start := time.Now()
-	dir, err := os.MkdirTemp(".", ".vmlosstest-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	dir, _ = filepath.Abs(dir)
-	build := exec.Command("go", "build", "-o", dir+"/", "./pluto/cmd/pluto", "./whack/cmd/whack")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := copyFile(self, filepath.Join(dir, "routing.test")); err != nil {
-		t.Fatal(err)
-	}
-	built := time.Since(start)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, vmrun, "--timeout", "200", "--", filepath.Join(dir, "routing.test"),
-		"-test.run", "^TestVMPlutoLoss$", "-test.v", "-test.count=1", "-test.timeout=180s")
-	cmd.Env = append(os.Environ(), "GOSWAN_VM_BIN="+dir)
-	vmStart := time.Now()
-	out, err := cmd.CombinedOutput()
-	t.Logf("guest output:\n%s", out)
-	t.Logf("timing: build %s, VM run %s, total %s", built.Round(time.Millisecond), time.Since(vmStart).Round(time.Millisecond),
-		time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		t.Fatalf("vmrun: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestVMPlutoLoss") {
-		t.Error("guest output lacks --- PASS: TestVMPlutoLoss")
-	}
+	runInVM(t, "negotiations under netem loss and reordering", "^TestVMPlutoLoss$", 200, []string{"tc"}, "TestVMPlutoLoss")
 }
 
 // isLarval tells a state from XFRM_MSG_ALLOCSPI that was never completed

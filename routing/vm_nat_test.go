@@ -13,7 +13,6 @@ package routing
 // encapsulation port is updated) and the ping goes through again.
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,56 +30,7 @@ func TestVMPlutoNAT(t *testing.T) {
 		vmNATGuest(t)
 		return
 	}
-	if os.Getenv("GOSWAN_VM") != "1" {
-		t.Skip("vm: set GOSWAN_VM=1 to run the NAT-T tunnel end to end in the VM (root; boots qemu via ../shared/vm/vmrun)")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("vm: needs root (qemu, network namespaces)")
-	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vmrun := filepath.Join(root, "..", "shared", "vm", "vmrun")
-	if _, err := os.Stat(vmrun); err != nil {
-		t.Skipf("vm: %s not found", vmrun)
-	}
-	if _, err := exec.LookPath("nft"); err != nil {
-		t.Skip("vm: nft (nftables) is not installed on the host")
-	}
-	start := time.Now()
-	dir, err := os.MkdirTemp(".", ".vmnattest-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	dir, _ = filepath.Abs(dir)
-	build := exec.Command("go", "build", "-o", dir+"/", "./pluto/cmd/pluto", "./whack/cmd/whack")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := copyFile(self, filepath.Join(dir, "routing.test")); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, vmrun, "--timeout", "240", "--", filepath.Join(dir, "routing.test"),
-		"-test.run", "^TestVMPlutoNAT$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "GOSWAN_VM_BIN="+dir)
-	out, err := cmd.CombinedOutput()
-	t.Logf("guest output:\n%s", out)
-	t.Logf("timing: total %s", time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		t.Fatalf("vmrun: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestVMPlutoNAT") {
-		t.Error("guest output lacks --- PASS: TestVMPlutoNAT")
-	}
+	runInVM(t, "the NAT-T tunnel end to end", "^TestVMPlutoNAT$", 240, []string{"nft"}, "TestVMPlutoNAT")
 }
 
 // startVMPlutoWith is startVMPluto with more options.

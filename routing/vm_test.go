@@ -39,11 +39,27 @@ func TestVMPlutoESP(t *testing.T) {
 		vmGuest(t)
 		return
 	}
+	runInVM(t, "pluto's ESP tunnel end to end", "^(TestVMPlutoESP|TestXFRM.*)$", 300, nil, "TestVMPlutoESP", "TestXFRMInstallDelete")
+}
+
+// runInVM runs the tests matching run inside ../shared/vm/vmrun (root;
+// GOSWAN_VM=1, or the test is skipped): it builds pluto and whack and copies
+// this test binary into a directory the VM sees (GOSWAN_VM_BIN), gives the
+// guest vmTimeout seconds, logs its output and the timing, and fails unless
+// each test in pass passed there. tools must be on the host (the VM runs
+// the host's files).
+func runInVM(t *testing.T, purpose, run string, vmTimeout int, tools []string, pass ...string) {
+	t.Helper()
 	if os.Getenv("GOSWAN_VM") != "1" {
-		t.Skip("vm: set GOSWAN_VM=1 to run pluto's ESP tunnel end to end in the VM (root; boots qemu via ../shared/vm/vmrun)")
+		t.Skipf("vm: set GOSWAN_VM=1 to run %s in the VM (root; boots qemu via ../shared/vm/vmrun)", purpose)
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("vm: needs root (qemu, network namespaces)")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("vm: %s is not installed on the host, so the VM has none", tool)
+		}
 	}
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -75,24 +91,22 @@ func TestVMPlutoESP(t *testing.T) {
 	}
 	built := time.Since(start)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(vmTimeout+60)*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, vmrun, "--timeout", "300", "--", filepath.Join(dir, "routing.test"),
-		"-test.run", "^(TestVMPlutoESP|TestXFRM.*)$", "-test.v", "-test.count=1")
+	cmd := exec.CommandContext(ctx, vmrun, "--timeout", fmt.Sprint(vmTimeout), "--", filepath.Join(dir, "routing.test"),
+		"-test.run", run, "-test.v", "-test.count=1", fmt.Sprintf("-test.timeout=%ds", vmTimeout-20))
 	cmd.Env = append(os.Environ(), "GOSWAN_VM_BIN="+dir)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
 	vmStart := time.Now()
-	err = cmd.Run()
-	vmTime := time.Since(vmStart)
-	t.Logf("guest output:\n%s", out.String())
-	t.Logf("timing: build %s, VM run %s, total %s", built.Round(time.Millisecond), vmTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	out, err := cmd.CombinedOutput()
+	t.Logf("guest output:\n%s", out)
+	t.Logf("timing: build %s, VM run %s, total %s", built.Round(time.Millisecond), time.Since(vmStart).Round(time.Millisecond),
+		time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		t.Fatalf("vmrun: %v", err)
 	}
-	for _, must := range []string{"--- PASS: TestVMPlutoESP", "--- PASS: TestXFRMInstallDelete"} {
-		if !strings.Contains(out.String(), must) {
-			t.Errorf("guest output lacks %q", must)
+	for _, name := range pass {
+		if !strings.Contains(string(out), "--- PASS: "+name) {
+			t.Errorf("guest output lacks --- PASS: %s", name)
 		}
 	}
 }
