@@ -23,7 +23,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -334,51 +333,11 @@ func vmLossGuest(t *testing.T) {
 // on the first Phase 1 to the same peer; ours does not.)
 func vmLossStrongSwan(t *testing.T, bin, secrets string, hs map[string]*netlink.Handle, connArgs func(int) []string, netemOn, netemOff func()) {
 	t.Helper()
-	if _, err := os.Stat(charonPath); err != nil {
-		t.Fatalf("strongSwan: %s is not installed on the host, so the VM has none: %v", charonPath, err)
-	}
 	dir := "/run/goswan/ss-loss"
-	os.MkdirAll(filepath.Join(dir, "swanctl"), 0o755)
-	conf := filepath.Join(dir, "strongswan.conf")
-	vici := "unix://" + filepath.Join(dir, "charon.vici")
-	write := func(name, text string) {
-		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// charon retransmits after 1 s, 1.4 s, 2 s, 2.7 s, then every 3 s
 	// (its default, 4 s growing by 1.8 up to 5 tries, takes minutes at 30%
 	// loss each way: about half the round trips fail).
-	write(conf, fmt.Sprintf(`charon {
-    load = random nonce openssl aes sha1 sha2 md5 hmac gmp kdf pem pkcs1 pubkey kernel-netlink socket-default vici
-    port = 500
-    port_nat_t = 4500
-    retransmit_tries = 12
-    retransmit_timeout = 1.0
-    retransmit_base = 1.4
-    retransmit_limit = 3
-    install_virtual_ip = no
-    filelog {
-        main {
-            path = %s/charon.log
-            append = no
-            flush_line = yes
-            default = 1
-            ike = 2
-            net = 1
-            knl = 1
-        }
-    }
-    plugins {
-        vici {
-            socket = %s
-        }
-    }
-}
-swanctl {
-    load = random nonce openssl pem pkcs1 pubkey
-}
-`, dir, vici))
+	retransmit := "retransmit_tries = 12\n    retransmit_timeout = 1.0\n    retransmit_base = 1.4\n    retransmit_limit = 3"
 	children := ""
 	for i := 1; i <= vmLossConns; i++ {
 		children += fmt.Sprintf(`            c%d {
@@ -390,7 +349,7 @@ swanctl {
             }
 `, i, i, i)
 	}
-	write(filepath.Join(dir, "swanctl", "swanctl.conf"), fmt.Sprintf(`connections {
+	swanctl, stop := vmCharon(t, "east", dir, retransmit, fmt.Sprintf(`connections {
     loss {
         version = 1
         local_addrs = 192.0.2.2
@@ -418,50 +377,8 @@ secrets {
     }
 }
 `, children, vmPSK))
-	swanctl := func(args ...string) (string, error) {
-		cmd := exec.Command("swanctl", append(args, "--uri", vici)...)
-		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+conf, "SWANCTL_DIR="+filepath.Join(dir, "swanctl"))
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	charonLog := &lockedBuffer{}
-	charon := exec.Command("ip", "netns", "exec", "east", "env", "STRONGSWAN_CONF="+conf, charonPath)
-	charon.Stdout, charon.Stderr = charonLog, charonLog
-	if err := charon.Start(); err != nil {
-		t.Fatalf("strongSwan: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- charon.Wait() }()
+	defer stop()
 	readLog := func() string { b, _ := os.ReadFile(filepath.Join(dir, "charon.log")); return string(b) }
-	defer func() {
-		charon.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			charon.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("charon output:\n%s\ncharon.log:\n%s", charonLog, readLog())
-		}
-	}()
-	for i := 0; ; i++ {
-		if _, err := os.Stat(filepath.Join(dir, "charon.vici")); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("strongSwan: charon exited: %v\n%s", err, charonLog)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if i == 100 {
-			t.Fatalf("strongSwan: no vici socket after 10 s\n%s", charonLog)
-		}
-	}
-	if out, err := swanctl("--load-all", "--noprompt"); err != nil {
-		t.Fatalf("swanctl --load-all: %v\n%s", err, out)
-	}
 	// Our pluto's first-message responder state lives 3 retransmit
 	// intervals and a half-open one 7: as the responder it gets 2 s (6 s,
 	// 14 s) for charon's schedule above, which 500 ms (1.5 s) is too

@@ -289,7 +289,7 @@ func logLine(log, s string) string {
 // namespace ns for the NAT test; it returns swanctl and a stop function.
 func vmNATCharon(t *testing.T, ns, local, remote, localTS, remoteTS, localID, remoteID string) (swanctl func(...string) (string, error), stop func()) {
 	t.Helper()
-	return vmCharon(t, ns, "/run/goswan/ss-"+ns, fmt.Sprintf(`connections {
+	return vmCharon(t, ns, "/run/goswan/ss-"+ns, charonRetransmit, fmt.Sprintf(`connections {
     nat {
         version = 1
         local_addrs = %s

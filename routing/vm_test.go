@@ -700,7 +700,7 @@ const charonPath = "/usr/lib/ipsec/charon"
 // IPComp+ESP; last our pluto initiates with --compress.
 func vmStrongSwan(t *testing.T, bin, secrets string, hs map[string]*netlink.Handle, conn []string) {
 	t.Helper()
-	swanctl, stop := vmCharon(t, "east", "/run/goswan/ss", fmt.Sprintf(`connections {
+	swanctl, stop := vmCharon(t, "east", "/run/goswan/ss", charonRetransmit, fmt.Sprintf(`connections {
     west-east {
         version = 1
         local_addrs = 192.0.2.2
@@ -819,11 +819,15 @@ secrets {
 	waitEmpty(t, "strongSwan: after terminating the IPComp SA", map[string]*netlink.Handle{"west": hs["west"], "east": hs["east"]})
 }
 
+// charonRetransmit is charon's retransmission schedule in the VM tests
+// without loss: give up soon.
+const charonRetransmit = "retransmit_tries = 2\n    retransmit_timeout = 2.0"
+
 // vmCharon runs strongSwan's charon (kernel backend: the VM's XFRM) in
 // namespace ns with its files in dir and the given swanctl.conf loaded; it
 // returns swanctl and a stop function (which logs charon's output when the
 // test failed).
-func vmCharon(t *testing.T, ns, dir, swanctlConf string) (swanctl func(...string) (string, error), stop func()) {
+func vmCharon(t *testing.T, ns, dir, retransmit, swanctlConf string) (swanctl func(...string) (string, error), stop func()) {
 	t.Helper()
 	if _, err := os.Stat(charonPath); err != nil {
 		t.Fatalf("strongSwan: %s is not installed on the host, so the VM has none: %v", charonPath, err)
@@ -843,8 +847,7 @@ func vmCharon(t *testing.T, ns, dir, swanctlConf string) (swanctl func(...string
     load = random nonce openssl aes sha1 sha2 md5 hmac gmp kdf pem pkcs1 pubkey kernel-netlink socket-default vici
     port = 500
     port_nat_t = 4500
-    retransmit_tries = 2
-    retransmit_timeout = 2.0
+    %s
     install_virtual_ip = no
     filelog {
         main {
@@ -867,7 +870,7 @@ func vmCharon(t *testing.T, ns, dir, swanctlConf string) (swanctl func(...string
 swanctl {
     load = random nonce openssl pem pkcs1 pubkey
 }
-`, dir, vici))
+`, retransmit, dir, vici))
 	write(filepath.Join(dir, "swanctl", "swanctl.conf"), swanctlConf)
 	swanctl = func(args ...string) (string, error) {
 		cmd := exec.Command("swanctl", append(args, "--uri", vici)...)
