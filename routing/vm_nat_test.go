@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,36 +30,6 @@ func TestVMPlutoNAT(t *testing.T) {
 		return
 	}
 	runInVM(t, "the NAT-T tunnel end to end", "^TestVMPlutoNAT$", 240, []string{"nft"}, "TestVMPlutoNAT")
-}
-
-// startVMPlutoWith is startVMPluto with more options.
-func startVMPlutoWith(t *testing.T, bin, ns, ip, secrets string, extra ...string) *vmPluto {
-	t.Helper()
-	dir := filepath.Join("/run/goswan", ns)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := &vmPluto{ns: ns, ip: ip, bin: bin, ctlbase: filepath.Join(dir, "pluto"), log: &lockedBuffer{}, exited: make(chan error, 1)}
-	args := append([]string{"netns", "exec", ns, filepath.Join(bin, "pluto"), "--nofork", "--stderrlog", "--use-netkey",
-		"--listen", ip, "--ctlbase", p.ctlbase, "--secretsfile", secrets, "--retransmit-interval", "2s"}, extra...)
-	p.cmd = exec.Command("ip", args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	for i := 0; i < 200; i++ {
-		if fi, err := os.Stat(p.ctlbase + ".ctl"); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			return p
-		}
-		select {
-		case err := <-p.exited:
-			t.Fatalf("pluto in %s exited: %v\n%s", ns, err, p.log)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("pluto in %s did not open its control socket\n%s", ns, p.log)
-	return nil
 }
 
 func vmSNAT(t *testing.T, lo, hi int) {

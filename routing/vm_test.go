@@ -170,13 +170,20 @@ func (l *lockedBuffer) String() string {
 
 func startVMPluto(t *testing.T, bin, ns, ip, secrets string) *vmPluto {
 	t.Helper()
+	return startVMPlutoWith(t, bin, ns, ip, secrets)
+}
+
+// startVMPlutoWith is startVMPluto with more options.
+func startVMPlutoWith(t *testing.T, bin, ns, ip, secrets string, extra ...string) *vmPluto {
+	t.Helper()
 	dir := filepath.Join("/run/goswan", ns) // unix sockets cannot live on 9p
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	p := &vmPluto{ns: ns, ip: ip, bin: bin, ctlbase: filepath.Join(dir, "pluto"), log: &lockedBuffer{}, exited: make(chan error, 1)}
-	p.cmd = exec.Command("ip", "netns", "exec", ns, filepath.Join(bin, "pluto"), "--nofork", "--stderrlog", "--use-netkey",
-		"--listen", ip, "--ctlbase", p.ctlbase, "--secretsfile", secrets, "--retransmit-interval", "2s")
+	args := append([]string{"netns", "exec", ns, filepath.Join(bin, "pluto"), "--nofork", "--stderrlog", "--use-netkey",
+		"--listen", ip, "--ctlbase", p.ctlbase, "--secretsfile", secrets, "--retransmit-interval", "2s"}, extra...)
+	p.cmd = exec.Command("ip", args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
